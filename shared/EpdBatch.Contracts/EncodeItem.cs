@@ -1,0 +1,18 @@
+namespace EpdBatch.Contracts;
+
+/// <summary>Command to the encoder: encode this item's media, then hand the item on to prefill.</summary>
+/// <param name="JobId">The job the item belongs to.</param>
+/// <param name="ItemIndex">Zero-based line of the item in the job's manifest; with <paramref name="JobId"/> it keys every output.</param>
+/// <param name="CustomId">The caller's id for the item, echoed in the results.</param>
+/// <param name="Prompt">The user prompt, before the chat template.</param>
+/// <param name="Media">The item's media, in prompt order.</param>
+/// <param name="Sampling">How to decode.</param>
+/// <param name="EnqueuedAt">When this message was sent, for the encoder's queue-wait time.</param>
+public sealed record EncodeItem(
+    string JobId,
+    int ItemIndex,
+    string CustomId,
+    string Prompt,
+    IReadOnlyList<MediaReference> Media,
+    SamplingSettings Sampling,
+    DateTimeOffset EnqueuedAt);
