@@ -1,0 +1,8 @@
+namespace EpdBatch.Model.Config;
+
+public enum TextArchitecture
+{
+    Llama,
+    Mistral,
+    Qwen2,
+}

@@ -1,0 +1,7 @@
+namespace EpdBatch.Model.Config;
+
+public enum VisionArchitecture
+{
+    Clip,
+    Siglip,
+}

@@ -1,0 +1,7 @@
+namespace EpdBatch.Model.Stages;
+
+public enum MultimodalKind
+{
+    Image = 1,
+    Video = 2,
+}
