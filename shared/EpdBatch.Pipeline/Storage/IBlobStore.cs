@@ -1,0 +1,21 @@
+namespace EpdBatch.Pipeline.Storage;
+
+/// <summary>
+/// Media in, results out. URIs take three forms: <c>https://&lt;account&gt;.blob.core.windows.net/&lt;container&gt;/&lt;path&gt;</c>,
+/// the configured endpoint's form (Azurite: <c>http://127.0.0.1:10000/devstoreaccount1/&lt;container&gt;/&lt;path&gt;</c>)
+/// and <c>az://&lt;container&gt;/&lt;path&gt;</c> for the configured account. The local-folder store takes local paths.
+/// </summary>
+public interface IBlobStore
+{
+    /// <summary>The blob's bytes. A missing blob or container throws <see cref="BlobNotFoundException"/> (permanent); transient failures are retried first.</summary>
+    Task<byte[]> ReadAsync(string uri, CancellationToken ct);
+
+    /// <summary>Writes (or replaces) a blob, creating its container where missing.</summary>
+    Task WriteAsync(string uri, ReadOnlyMemory<byte> content, string contentType, CancellationToken ct);
+
+    /// <summary>Uploads a local file to <paramref name="container"/>/<paramref name="blobPath"/>; returns the blob's URI.</summary>
+    Task<string> UploadFileAsync(string localPath, string container, string blobPath, CancellationToken ct);
+
+    /// <summary>URIs of the blobs whose URI starts with <paramref name="uriPrefix"/>, in the prefix's form, in name order.</summary>
+    IAsyncEnumerable<string> ListAsync(string uriPrefix, CancellationToken ct);
+}

@@ -1,0 +1,15 @@
+namespace EpdBatch.Pipeline.Storage;
+
+/// <summary>A URI that the blob store cannot address (another account, a path outside the local root, no container): permanent.</summary>
+public sealed class InvalidBlobUriException : PermanentItemException
+{
+    public const string ErrorCode = "blob_uri_invalid";
+
+    public InvalidBlobUriException(string uri, string reason)
+        : base(PipelineStages.Storage, ErrorCode, $"Cannot address blob '{SecretRedactor.Redact(uri)}': {reason}")
+    {
+        Uri = uri;
+    }
+
+    public string Uri { get; }
+}
