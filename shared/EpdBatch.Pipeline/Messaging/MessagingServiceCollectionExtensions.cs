@@ -27,12 +27,12 @@ public static class MessagingServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configureConsumers);
         options.Validate();
 
-        services.AddOptions<EpdMessagingOptions>().BindConfiguration(EpdMessagingOptions.SectionName).ValidateOnStart();
+        services.AddOptions<EpdMessagingOptions>().BindSectionIfConfigured(EpdMessagingOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EpdMessagingOptions>>(new FailureListValidator<EpdMessagingOptions>(static o => o.GetValidationFailures()));
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddHealthChecks();
-        services.AddOptions<HealthFileOptions>().BindConfiguration(HealthFileOptions.SectionName).ValidateOnStart();
+        services.AddOptions<HealthFileOptions>().BindSectionIfConfigured(HealthFileOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<HealthFileOptions>>(new FailureListValidator<HealthFileOptions>(static o => o.GetValidationFailures()));
         services.AddHostedService<HealthFileWriter>();
 

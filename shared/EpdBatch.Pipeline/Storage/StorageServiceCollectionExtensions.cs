@@ -21,7 +21,7 @@ public static class StorageServiceCollectionExtensions
         connections.Validate();
 
         services.TryAddSingleton(TimeProvider.System);
-        var options = services.AddOptions<EpdStorageOptions>().BindConfiguration(EpdStorageOptions.SectionName);
+        var options = services.AddOptions<EpdStorageOptions>().BindSectionIfConfigured(EpdStorageOptions.SectionName);
         if (configure is not null)
         {
             options.Configure(configure);
