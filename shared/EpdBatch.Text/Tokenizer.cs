@@ -87,10 +87,16 @@ public sealed class Tokenizer
     /// <summary>Largest id (vocabulary or added token) plus one.</summary>
     public int VocabSize { get; }
 
-    /// <summary>Beginning-of-sequence id: tokenizer_config.json's <c>bos_token</c>, else the template's, else a conventional name.</summary>
+    /// <summary>
+    /// Beginning-of-sequence id: tokenizer_config.json's <c>bos_token</c>, else the post-processor template's first
+    /// special token, else an added token named <c>&lt;s&gt;</c>, <c>&lt;|begin_of_text|&gt;</c> or <c>&lt;bos&gt;</c>.
+    /// </summary>
     public int? BosTokenId { get; }
 
-    /// <summary>End-of-sequence id: tokenizer_config.json's <c>eos_token</c>, else the template's, else a conventional name.</summary>
+    /// <summary>
+    /// End-of-sequence id: tokenizer_config.json's <c>eos_token</c>, else the template's last special token, else an
+    /// added token named <c>&lt;/s&gt;</c>, <c>&lt;|end_of_text|&gt;</c>, <c>&lt;|endoftext|&gt;</c> or <c>&lt;eos&gt;</c>.
+    /// </summary>
     public int? EosTokenId { get; }
 
     /// <summary>
@@ -309,9 +315,10 @@ public sealed class Tokenizer
 
     private int? FirstKnown(string[] candidates)
     {
+        // Only added tokens count: a plain vocabulary entry that happens to read "<s>" (Qwen has one) is text.
         foreach (var candidate in candidates)
         {
-            if (TokenToId(candidate) is int id)
+            if (_addedByContent.TryGetValue(candidate, out var id))
             {
                 return id;
             }
