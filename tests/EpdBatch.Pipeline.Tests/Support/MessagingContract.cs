@@ -42,7 +42,11 @@ public abstract class MessagingContract
     {
         await _host.StopAsync();
         _host.Dispose();
+        await CleanUpAsync();
     }
+
+    /// <summary>Removes what the transport keeps after the bus stops (the broker's error queues).</summary>
+    protected virtual Task CleanUpAsync() => Task.CompletedTask;
 
     protected IBus Bus => _host.Services.GetRequiredService<IBus>();
 
