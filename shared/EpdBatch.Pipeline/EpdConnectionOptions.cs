@@ -125,9 +125,8 @@ public sealed class EpdConnectionOptions
         if (configuration is IConfigurationRoot root)
         {
             // Later providers override earlier ones; honour that across the two names of one setting.
-            for (var i = root.Providers.Count() - 1; i >= 0; i--)
+            foreach (var provider in root.Providers.Reverse())
             {
-                var provider = root.Providers.ElementAt(i);
                 if (provider.TryGet(sectionKey, out var value) || provider.TryGet(variable, out value))
                 {
                     return Normalize(value);

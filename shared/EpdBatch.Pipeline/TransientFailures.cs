@@ -28,7 +28,13 @@ public static class TransientFailures
                 case TimeoutRejectedException:
                 case MassTransit.ConnectionException or MassTransit.TransportUnavailableException:
                 case BrokerUnreachableException or AlreadyClosedException:
-                case HttpRequestException or SocketException or IOException:
+                case HttpRequestException or SocketException:
+                    return true;
+
+                // A missing or truncated file is not a network hiccup: trying again reads the same bytes.
+                case FileNotFoundException or DirectoryNotFoundException or PathTooLongException or EndOfStreamException:
+                    return false;
+                case IOException:
                     return true;
                 case RequestFailedException failed when IsTransientStatus(failed.Status):
                     return true;

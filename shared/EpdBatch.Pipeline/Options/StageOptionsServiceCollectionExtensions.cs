@@ -16,7 +16,11 @@ public static class StageOptionsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddSingleton<IValidateOptions<TOptions>>(new FailureListValidator<TOptions>(static o => o.GetValidationFailures(TOptions.SectionName)));
+        if (!services.Any(d => d.ServiceType == typeof(IValidateOptions<TOptions>) && d.ImplementationInstance is FailureListValidator<TOptions>))
+        {
+            services.AddSingleton<IValidateOptions<TOptions>>(new FailureListValidator<TOptions>(static o => o.GetValidationFailures(TOptions.SectionName)));
+        }
+
         return services.AddOptions<TOptions>()
             .Bind(configuration.GetSection(TOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
             .PostConfigure(options => options.ApplyDefaults(EpdConnectionOptions.FromConfiguration(configuration).Model))

@@ -25,6 +25,8 @@ public class TransientFailuresTests
         Assert.That(TransientFailures.IsTransient(new PermanentItemException("encoder", "bad_media", "no", new IOException())), Is.False);
         Assert.That(TransientFailures.IsTransient(new RequestFailedException(403, "forbidden")), Is.False);
         Assert.That(TransientFailures.IsTransient(new InvalidDataException("corrupt")), Is.False);
+        Assert.That(TransientFailures.IsTransient(new FileNotFoundException("gone")), Is.False);
+        Assert.That(TransientFailures.IsTransient(new EndOfStreamException("truncated media")), Is.False);
         Assert.That(TransientFailures.IsTransient(new AggregateException(new IOException(), new FormatException())), Is.False);
     }
 }
