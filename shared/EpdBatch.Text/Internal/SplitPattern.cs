@@ -56,9 +56,12 @@ internal sealed class SplitPattern
         var previous = 0;
         if (_regex is not null)
         {
-            for (var m = _regex.Match(text); m.Success; m = m.NextMatch())
+            var (subject, toOriginal) = WithBmpStandIns(text);
+            for (var m = _regex.Match(subject); m.Success; m = m.NextMatch())
             {
-                Add(result, ref previous, m.Index, m.Index + m.Length);
+                var start = toOriginal is null ? m.Index : toOriginal[m.Index];
+                var end = toOriginal is null ? m.Index + m.Length : toOriginal[m.Index + m.Length];
+                Add(result, ref previous, start, end);
             }
         }
         else if (_literal is not null)
@@ -100,6 +103,52 @@ internal sealed class SplitPattern
         }
 
         return _literal is { Length: > 0 } ? text.Replace(_literal, replacement, StringComparison.Ordinal) : text;
+    }
+
+    /// <summary>
+    /// .NET's Regex sees UTF-16 units, so a letter or number outside the BMP (CJK extension B, mathematical letters)
+    /// is two surrogates of category Cs, where tokenizers' regex sees one \p{L} or \p{N}. Matching runs on a copy in
+    /// which each such code point is one BMP character of the same class ('a' or '0'); the returned map takes
+    /// indices of the copy back to the original. Other astral characters (emoji) are "other" either way and stay.
+    /// </summary>
+    private static (string Subject, int[]? ToOriginal) WithBmpStandIns(string text)
+    {
+        var firstSurrogate = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDBFF');
+        if (firstSurrogate < 0)
+        {
+            return (text, null);
+        }
+
+        var subject = new System.Text.StringBuilder(text.Length);
+        var toOriginal = new List<int>(text.Length + 1);
+        var i = 0;
+        while (i < text.Length)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                var category = System.Globalization.CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(text[i], text[i + 1]));
+                var standIn = category switch
+                {
+                    <= System.Globalization.UnicodeCategory.OtherLetter => 'a',
+                    >= System.Globalization.UnicodeCategory.DecimalDigitNumber and <= System.Globalization.UnicodeCategory.OtherNumber => '0',
+                    _ => '\0',
+                };
+                if (standIn != '\0')
+                {
+                    subject.Append(standIn);
+                    toOriginal.Add(i);
+                    i += 2;
+                    continue;
+                }
+            }
+
+            subject.Append(text[i]);
+            toOriginal.Add(i);
+            i++;
+        }
+
+        toOriginal.Add(text.Length);
+        return (subject.ToString(), [.. toOriginal]);
     }
 
     private static void Add(List<(int, int, bool)> result, ref int previous, int start, int end)
