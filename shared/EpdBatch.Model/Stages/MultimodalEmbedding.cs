@@ -76,6 +76,12 @@ public sealed class MultimodalEmbedding
         return bytes;
     }
 
+    /// <summary>The token count from a blob's header, without copying its data.</summary>
+    public static int PeekTokenCount(ReadOnlySpan<byte> bytes) =>
+        bytes.Length >= HeaderSize && BinaryPrimitives.ReadUInt32LittleEndian(bytes) == Magic
+            ? BinaryPrimitives.ReadInt32LittleEndian(bytes[8..])
+            : throw new InvalidDataException("not a multimodal-token blob (bad header)");
+
     public static MultimodalEmbedding FromBytes(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < HeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(bytes) != Magic)

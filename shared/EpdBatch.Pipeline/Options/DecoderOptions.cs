@@ -11,4 +11,10 @@ public sealed class DecoderOptions : StageOptions, IEpdOptionsSection
     }
 
     public static string SectionName => "Epd:Decoder";
+
+    /// <summary>
+    /// Positions (prompt + generated tokens) each decode slot holds; 0 means the model's context length. The KV cache
+    /// takes MaxBatchSize × MaxContext positions per layer, so lower it to fit a large batch in device memory.
+    /// </summary>
+    public int MaxContext { get; set; }
 }

@@ -1,0 +1,59 @@
+using EpdBatch.Contracts;
+using EpdBatch.Model.Stages;
+using EpdBatch.Pipeline;
+using EpdBatch.Pipeline.Messaging;
+using EpdBatch.Pipeline.Progress;
+using EpdBatch.Pipeline.Storage;
+using EpdBatch.Stages;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EpdBatch.Decoder;
+
+/// <summary>
+/// Loads an item's KV snapshot into the running decode batch, waits for its sequence to finish, publishes the
+/// result and deletes the snapshot. The message stays unacknowledged (so a crash redelivers it) until the result
+/// is out.
+/// </summary>
+public sealed class DecodeItemConsumer(
+    DecodeLoop loop,
+    ITensorStore tensors,
+    IStageProgress progress,
+    IOptions<EpdMessagingOptions> messaging,
+    TimeProvider time,
+    ILogger<DecodeItemConsumer> logger) : IConsumer<DecodeItem>
+{
+    public Task Consume(ConsumeContext<DecodeItem> context)
+    {
+        var item = context.Message;
+        return ItemConsumption.RunAsync(context, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId,
+            messaging.Value.RetryIntervals.Length, logger, () => DecodeAsync(context));
+    }
+
+    private async Task DecodeAsync(ConsumeContext<DecodeItem> context)
+    {
+        var item = context.Message;
+        var ct = context.CancellationToken;
+        var started = time.GetUtcNow();
+        var bytes = await tensors.GetAsync(item.KvKey, ct)
+            ?? throw new PermanentItemException(PipelineStages.Decoder, "intermediate_lost", $"KV snapshot '{item.KvKey}' is gone (expired or evicted)");
+        KvSnapshot snapshot;
+        try
+        {
+            snapshot = KvSnapshot.FromBytes(bytes);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new PermanentItemException(PipelineStages.Decoder, "corrupt_intermediate", e.Message, e);
+        }
+        var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, loop.Model.DefaultStopTokenIds);
+        var outcome = await loop.DecodeAsync(snapshot, item.FirstToken, sampling, ct);
+        var text = loop.Model.Tokenizer?.Decode(outcome.Tokens, skipSpecialTokens: true);
+        var finished = time.GetUtcNow();
+        var timings = item.Timings.WithDecode((started - item.EnqueuedAt).TotalMilliseconds + outcome.QueueWait.TotalMilliseconds, outcome.Busy.TotalMilliseconds);
+        await context.Publish(new ItemCompleted(item.JobId, item.ItemIndex, item.CustomId, outcome.Tokens, text, outcome.FinishReason, item.PromptTokens, timings), ct);
+        await tensors.DeleteAsync(item.KvKey, ct);
+        await progress.IncrementAsync(item.JobId, PipelineStages.Decoder, ct);
+    }
+}

@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using EpdBatch.Model.Runtime;
+using EpdBatch.Model.Sampling;
+using EpdBatch.Model.Stages;
+using EpdBatch.Pipeline.Options;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EpdBatch.Decoder;
+
+/// <summary>
+/// The decoder worker's model and its one decode loop (continuous batching): new sequences join between steps as
+/// soon as a slot is free, finished ones leave at once and complete their caller's task. All model work runs on the
+/// loop's own thread.
+/// </summary>
+public sealed class DecodeLoop : IAsyncDisposable
+{
+    private readonly LanguageModel _model;
+    private readonly DecodeBatch _batch;
+    private readonly ConcurrentQueue<Pending> _pending = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+    private readonly ILogger<DecodeLoop> _logger;
+
+    public DecodeLoop(IOptions<DecoderOptions> options, ILogger<DecodeLoop> logger)
+    {
+        var settings = options.Value;
+        _logger = logger;
+        _model = LanguageModel.Load(settings.ModelPath!, new RuntimeOptions { Device = settings.Device });
+        _batch = _model.CreateDecodeBatch(settings.MaxBatchSize, settings.MaxContext > 0 ? settings.MaxContext : null);
+        _thread = new Thread(Run) { IsBackground = true, Name = "decoder-model" };
+        _thread.Start();
+        logger.LogInformation("decoder: model {Model} ({Fingerprint}) on {Device}, {Batch} slots of {Capacity} positions",
+            settings.ModelPath, _model.Fingerprint, settings.Device, settings.MaxBatchSize, _batch.Capacity);
+    }
+
+    public LanguageModel Model => _model;
+
+    /// <summary>Steps run so far and the sequences they carried, for occupancy statistics.</summary>
+    public long Steps { get; private set; }
+
+    public long SequenceSteps { get; private set; }
+
+    /// <summary>Decodes one sequence from its snapshot to the end; completes when it has finished.</summary>
+    public Task<DecodeOutcome> DecodeAsync(KvSnapshot snapshot, int firstToken, SamplingParams sampling, CancellationToken ct)
+    {
+        var pending = new Pending(snapshot, firstToken, sampling, Stopwatch.GetTimestamp());
+        _pending.Enqueue(pending);
+        _signal.Release();
+        return pending.Completion.Task.WaitAsync(ct);
+    }
+
+    private void Run()
+    {
+        var active = new Dictionary<int, Sequence>();
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                while (_batch.HasFreeSlot && _pending.TryDequeue(out var next))
+                {
+                    Admit(next, active);
+                }
+                if (_batch.ActiveCount == 0)
+                {
+                    _signal.Wait(_stop.Token);
+                    continue;
+                }
+                Step(active);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // A failed step poisons the batch's state: fail everything in it and what waits, so the messages retry.
+            _logger.LogError(e, "decoder: the decode loop failed");
+            foreach (var sequence in active.Values)
+            {
+                sequence.Pending.Completion.TrySetException(e);
+            }
+            while (_pending.TryDequeue(out var waiting))
+            {
+                waiting.Completion.TrySetException(e);
+            }
+        }
+    }
+
+    private void Admit(Pending next, Dictionary<int, Sequence> active)
+    {
+        try
+        {
+            var slot = _batch.Admit(next.Snapshot, next.FirstToken, next.Sampling);
+            active[slot] = new Sequence(next, [next.FirstToken], Stopwatch.GetTimestamp());
+        }
+        catch (Exception e)
+        {
+            next.Completion.TrySetException(e);
+        }
+    }
+
+    private void Step(Dictionary<int, Sequence> active)
+    {
+        var steps = _batch.Step();
+        Steps++;
+        SequenceSteps += steps.Count;
+        foreach (var step in steps)
+        {
+            var sequence = active[step.Slot];
+            sequence.Tokens.Add(step.Token);
+            if (step.FinishReason is { } reason)
+            {
+                active.Remove(step.Slot);
+                var now = Stopwatch.GetTimestamp();
+                sequence.Pending.Completion.TrySetResult(new DecodeOutcome(sequence.Tokens, reason,
+                    Stopwatch.GetElapsedTime(sequence.Pending.QueuedAt, sequence.AdmittedAt), Stopwatch.GetElapsedTime(sequence.AdmittedAt, now)));
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.Run(() => _thread.Join(TimeSpan.FromSeconds(30)));
+        _batch.Dispose();
+        _model.Dispose();
+        _stop.Dispose();
+        _signal.Dispose();
+    }
+
+    private sealed record Pending(KvSnapshot Snapshot, int FirstToken, SamplingParams Sampling, long QueuedAt)
+    {
+        public TaskCompletionSource<DecodeOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record Sequence(Pending Pending, List<int> Tokens, long AdmittedAt);
+}

@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using EpdBatch.Contracts;
+using EpdBatch.Model.Stages;
+using EpdBatch.Pipeline;
+using EpdBatch.Pipeline.Messaging;
+using EpdBatch.Pipeline.Options;
+using EpdBatch.Pipeline.Progress;
+using EpdBatch.Pipeline.Storage;
+using EpdBatch.Stages;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EpdBatch.Encoder;
+
+/// <summary>
+/// Downloads an item's media, encodes it (or reuses the tokens of equal media), writes the multimodal tokens to the
+/// tensor store and hands the item to prefill. The message is acknowledged only after the tokens are stored and the
+/// prefill message is published.
+/// </summary>
+public sealed class EncodeItemConsumer(
+    EncoderStage stage,
+    IMediaFrameSource frames,
+    IBlobStore blobs,
+    ITensorStore tensors,
+    IStageProgress progress,
+    IOptions<EncoderOptions> options,
+    IOptions<EpdMessagingOptions> messaging,
+    TimeProvider time,
+    ILogger<EncodeItemConsumer> logger) : IConsumer<EncodeItem>
+{
+    public Task Consume(ConsumeContext<EncodeItem> context)
+    {
+        var item = context.Message;
+        return ItemConsumption.RunAsync(context, PipelineStages.Encoder, item.JobId, item.ItemIndex, item.CustomId,
+            messaging.Value.RetryIntervals.Length, logger, () => EncodeAsync(context));
+    }
+
+    private async Task EncodeAsync(ConsumeContext<EncodeItem> context)
+    {
+        var item = context.Message;
+        var ct = context.CancellationToken;
+        var started = time.GetUtcNow();
+        var ttl = options.Value.TokenTtl;
+        var encoded = new List<EncodedMedia>(item.Media.Count);
+        for (var i = 0; i < item.Media.Count; i++)
+        {
+            var media = item.Media[i];
+            var bytes = await blobs.ReadAsync(media.Uri, ct);
+            var cacheKey = StoreKeys.MediaCache($"{Convert.ToHexStringLower(SHA256.HashData(bytes))}-{media.Kind}-{stage.CacheSalt}");
+            var tokens = await tensors.GetAsync(cacheKey, ct);
+            if (tokens is null)
+            {
+                var work = media.Kind == MediaKind.Image
+                    ? new EncodeWork(MultimodalKind.Image, [stage.ImagePreprocessor.Preprocess(bytes)])
+                    : new EncodeWork(MultimodalKind.Video, await frames.SampleAsync(bytes, media.Uri, stage.VideoPreprocessor, ct));
+                tokens = (await stage.EncodeAsync(work, ct)).ToBytes();
+                await tensors.SetAsync(cacheKey, tokens, ttl, ct);
+            }
+            var key = StoreKeys.Multimodal(item.JobId, item.ItemIndex, i);
+            await tensors.SetAsync(key, tokens, ttl, ct);
+            encoded.Add(new EncodedMedia(media.Kind, key, MultimodalEmbedding.PeekTokenCount(tokens)));
+        }
+        var finished = time.GetUtcNow();
+        var timings = StageTimings.None.WithEncode((started - item.EnqueuedAt).TotalMilliseconds, (finished - started).TotalMilliseconds);
+        await context.Publish(new PrefillItem(item.JobId, item.ItemIndex, item.CustomId, item.Prompt, encoded, item.Sampling, finished, timings), ct);
+        await progress.IncrementAsync(item.JobId, PipelineStages.Encoder, ct);
+    }
+}

@@ -1,0 +1,73 @@
+using EpdBatch.Contracts;
+using EpdBatch.Model.Stages;
+using EpdBatch.Pipeline;
+using EpdBatch.Pipeline.Messaging;
+using EpdBatch.Pipeline.Options;
+using EpdBatch.Pipeline.Progress;
+using EpdBatch.Pipeline.Storage;
+using EpdBatch.Stages;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EpdBatch.Prefill;
+
+/// <summary>
+/// Builds the item's prompt, reads its multimodal tokens, prefills (batched with other items), stores the KV
+/// snapshot and hands the item to decode. The token entries are deleted once the decode message is out.
+/// </summary>
+public sealed class PrefillItemConsumer(
+    PrefillStage stage,
+    ITensorStore tensors,
+    IStageProgress progress,
+    IOptions<PrefillOptions> options,
+    IOptions<EpdMessagingOptions> messaging,
+    TimeProvider time,
+    ILogger<PrefillItemConsumer> logger) : IConsumer<PrefillItem>
+{
+    public Task Consume(ConsumeContext<PrefillItem> context)
+    {
+        var item = context.Message;
+        return ItemConsumption.RunAsync(context, PipelineStages.Prefill, item.JobId, item.ItemIndex, item.CustomId,
+            messaging.Value.RetryIntervals.Length, logger, () => PrefillAsync(context));
+    }
+
+    private async Task PrefillAsync(ConsumeContext<PrefillItem> context)
+    {
+        var item = context.Message;
+        var ct = context.CancellationToken;
+        var started = time.GetUtcNow();
+        var prompts = stage.Prompts
+            ?? throw new PermanentItemException(PipelineStages.Prefill, "no_tokenizer", "the model folder has no tokenizer.json, so text prompts cannot be encoded");
+
+        var media = new List<MultimodalEmbedding>(item.Media.Count);
+        foreach (var m in item.Media)
+        {
+            var bytes = await tensors.GetAsync(m.StoreKey, ct)
+                ?? throw new PermanentItemException(PipelineStages.Prefill, "intermediate_lost", $"multimodal tokens '{m.StoreKey}' are gone (expired or evicted)");
+            media.Add(MultimodalEmbedding.FromBytes(bytes));
+        }
+        var ids = prompts.Encode(item.Prompt, item.Media.Count(m => m.Kind == MediaKind.Image), item.Media.Count(m => m.Kind == MediaKind.Video));
+        var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, stage.Model.DefaultStopTokenIds);
+        var outcome = await stage.PrefillAsync(new PrefillRequest(ids, media, sampling), ct);
+
+        var finished = time.GetUtcNow();
+        var timings = item.Timings.WithPrefill((started - item.EnqueuedAt).TotalMilliseconds, (finished - started).TotalMilliseconds);
+        if (outcome.FinishReason is { } reason)
+        {
+            var text = stage.Model.Tokenizer?.Decode([outcome.FirstToken], skipSpecialTokens: true);
+            await context.Publish(new ItemCompleted(item.JobId, item.ItemIndex, item.CustomId, [outcome.FirstToken], text, reason, outcome.PromptTokens, timings), ct);
+        }
+        else
+        {
+            var kvKey = StoreKeys.Kv(item.JobId, item.ItemIndex);
+            await tensors.SetAsync(kvKey, outcome.Snapshot!, options.Value.KvTtl, ct);
+            await context.Publish(new DecodeItem(item.JobId, item.ItemIndex, item.CustomId, kvKey, outcome.PromptTokens, outcome.FirstToken, item.Sampling, finished, timings), ct);
+        }
+        foreach (var m in item.Media)
+        {
+            await tensors.DeleteAsync(m.StoreKey, ct);
+        }
+        await progress.IncrementAsync(item.JobId, PipelineStages.Prefill, ct);
+    }
+}
