@@ -32,6 +32,8 @@ internal static class Resampler
         _ => throw new NotSupportedException($"Resample filter {filter} is not supported."),
     };
 
+    // Sums fit in 32 bits as in Pillow: |weights| add up to under 1.3 × 2^bits, and 255 × 1.3 × 2^22 < 2^31.
+
     /// <summary>Resizes packed RGB (3 bytes per pixel) from <paramref name="width"/>×<paramref name="height"/>.</summary>
     public static byte[] Resize(byte[] rgb, int width, int height, int outWidth, int outHeight, int filter, Precision precision)
     {
@@ -70,7 +72,7 @@ internal static class Resampler
     {
         var rows = lastRow - firstRow;
         var dst = GC.AllocateUninitializedArray<byte>(rows * outWidth * 3);
-        var half = c.Bits > 0 ? 1L << (c.Bits - 1) : 0;
+        var half = c.Bits > 0 ? 1 << (c.Bits - 1) : 0;
         for (var y = 0; y < rows; y++)
         {
             var srcRow = (y + firstRow) * width * 3;
@@ -80,14 +82,14 @@ internal static class Resampler
                 var min = c.Bounds[x * 2];
                 var count = c.Bounds[(x * 2) + 1];
                 var k = c.Weights.AsSpan(x * c.KernelSize, count);
-                long s0 = half, s1 = half, s2 = half;
-                var p = srcRow + (min * 3);
-                for (var i = 0; i < k.Length; i++, p += 3)
+                int s0 = half, s1 = half, s2 = half;
+                var pixels = src.AsSpan(srcRow + (min * 3), count * 3);
+                for (int i = 0, p = 0; i < k.Length; i++, p += 3)
                 {
-                    long w = k[i];
-                    s0 += src[p] * w;
-                    s1 += src[p + 1] * w;
-                    s2 += src[p + 2] * w;
+                    var w = k[i];
+                    s0 += pixels[p] * w;
+                    s1 += pixels[p + 1] * w;
+                    s2 += pixels[p + 2] * w;
                 }
 
                 var o = dstRow + (x * 3);
@@ -103,9 +105,9 @@ internal static class Resampler
     private static byte[] ResampleVertical(byte[] src, int width, int rowOffset, int outHeight, Coefficients c)
     {
         var dst = GC.AllocateUninitializedArray<byte>(outHeight * width * 3);
-        var half = c.Bits > 0 ? 1L << (c.Bits - 1) : 0;
+        var half = c.Bits > 0 ? 1 << (c.Bits - 1) : 0;
         var stride = width * 3;
-        var sums = new long[stride];
+        var sums = new int[stride];
         for (var y = 0; y < outHeight; y++)
         {
             var min = c.Bounds[y * 2] - rowOffset;
@@ -116,7 +118,7 @@ internal static class Resampler
             // Row by row keeps the reads sequential; the arithmetic per pixel is the same as Pillow's.
             for (var i = 0; i < k.Length; i++)
             {
-                long w = k[i];
+                var w = k[i];
                 var row = src.AsSpan((min + i) * stride, stride);
                 for (var x = 0; x < stride; x++)
                 {
@@ -134,7 +136,7 @@ internal static class Resampler
         return dst;
     }
 
-    private static byte Clip(long sum, int bits)
+    private static byte Clip(int sum, int bits)
     {
         var value = sum >> bits;
         return value switch
