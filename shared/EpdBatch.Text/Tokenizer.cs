@@ -8,6 +8,12 @@ namespace EpdBatch.Text;
 /// (Llama 2, with <c>&lt;0xNN&gt;</c> byte fallback). Encoding follows tokenizers' order: added tokens are cut out
 /// of the raw text, the rest is normalized, pre-tokenized and run through BPE. Instances are immutable apart from
 /// a thread-safe word cache, so one instance serves every thread.
+/// <para>
+/// Unicode normalizers (NFC and kin) use <see cref="string.Normalize()"/>, which needs ICU: a process running with
+/// <c>InvariantGlobalization</c> leaves non-ASCII text as it is, so input that is not already NFC (e.g. "e" +
+/// U+0301) encodes to different, still lossless, ids than Hugging Face's. Text that is already NFC, nearly all real
+/// text, is unaffected.
+/// </para>
 /// </summary>
 public sealed class Tokenizer
 {
@@ -254,7 +260,7 @@ public sealed class Tokenizer
             merges.Add(ParseMerge(merge));
         }
 
-        var (preTokenizer, _) = PreTokenizerFactory.Create(root.GetObjectOrNull("pre_tokenizer"));
+        var preTokenizer = PreTokenizerFactory.Create(root.GetObjectOrNull("pre_tokenizer"));
         var model = new BpeModel(
             vocab,
             merges,

@@ -42,11 +42,12 @@ internal sealed class PostProcessor
                 var prefix = new List<int>();
                 var suffix = new List<int>();
                 var isTemplate = false;
+                // Each processor wraps what the previous ones produced, so later ones end up outermost.
                 foreach (var child in json.GetArrayItems("processors"))
                 {
                     var processor = Create(child);
-                    prefix.AddRange(processor.Prefix);
-                    suffix.InsertRange(0, processor.Suffix);
+                    prefix.InsertRange(0, processor.Prefix);
+                    suffix.AddRange(processor.Suffix);
                     isTemplate |= processor.IsTemplate;
                 }
 

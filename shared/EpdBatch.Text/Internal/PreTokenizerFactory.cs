@@ -27,20 +27,19 @@ internal static class PreTokenizerFactory
         Contiguous,
     }
 
-    /// <summary>Returns the pipeline's steps, and whether one of them maps text into the byte-level alphabet.</summary>
-    public static (PreTokenizeStep[] Steps, bool ByteLevel) Create(JsonElement? element)
+    /// <summary>Returns the pipeline's steps in order; none means the whole segment goes to the model.</summary>
+    public static PreTokenizeStep[] Create(JsonElement? element)
     {
         var steps = new List<PreTokenizeStep>();
-        var byteLevel = false;
         if (element is { ValueKind: JsonValueKind.Object } json)
         {
-            Add(json, steps, ref byteLevel);
+            Add(json, steps);
         }
 
-        return ([.. steps], byteLevel);
+        return [.. steps];
     }
 
-    private static void Add(JsonElement json, List<PreTokenizeStep> steps, ref bool byteLevel)
+    private static void Add(JsonElement json, List<PreTokenizeStep> steps)
     {
         var type = json.TypeName();
         switch (type)
@@ -48,12 +47,11 @@ internal static class PreTokenizerFactory
             case "Sequence":
                 foreach (var child in json.GetArrayItems("pretokenizers"))
                 {
-                    Add(child, steps, ref byteLevel);
+                    Add(child, steps);
                 }
 
                 break;
             case "ByteLevel":
-                byteLevel = true;
                 steps.Add(ByteLevel(json.GetBool("add_prefix_space", false), json.GetBool("use_regex", true)));
                 break;
             case "Split":
