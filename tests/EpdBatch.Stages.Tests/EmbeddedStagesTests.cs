@@ -1,0 +1,195 @@
+using System.Collections.Concurrent;
+using EpdBatch.Contracts;
+using EpdBatch.Decoder;
+using EpdBatch.Encoder;
+using EpdBatch.Imaging;
+using EpdBatch.Model.Loading;
+using EpdBatch.Model.Sampling;
+using EpdBatch.Model.Stages;
+using EpdBatch.Pipeline;
+using EpdBatch.Pipeline.Messaging;
+using EpdBatch.Pipeline.Progress;
+using EpdBatch.Pipeline.Storage;
+using EpdBatch.Prefill;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EpdBatch.Stages.Tests;
+
+/// <summary>
+/// The three model stages over the in-memory transport and stores: every item ends in exactly one result or one
+/// failure, and disaggregation (batching across items, continuous decode) changes no token.
+/// </summary>
+[TestFixture]
+public sealed class EmbeddedStagesTests
+{
+    private string _root = null!;
+    private string _model = null!;
+
+    [OneTimeSetUp]
+    public void CreateModel()
+    {
+        _root = Path.Combine(Path.GetTempPath(), "epd-stages-" + Guid.NewGuid().ToString("N"));
+        _model = Path.Combine(_root, "model");
+        DemoModelWriter.Write(_model);
+        Directory.CreateDirectory(Path.Combine(_root, "media"));
+    }
+
+    [OneTimeTearDown]
+    public void Cleanup() => Directory.Delete(_root, recursive: true);
+
+    [Test]
+    public async Task Items_through_the_stages_equal_the_single_process_runtime_and_failures_are_reported()
+    {
+        var items = new List<EncodeItem>();
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 12; i++)
+        {
+            var path = Path.Combine(_root, "media", $"img{i}.{(i % 3 == 0 ? "jpg" : "png")}");
+            await File.WriteAllBytesAsync(path, i % 3 == 0 ? TestImages.Jpeg(i) : TestImages.Png(i));
+            items.Add(new EncodeItem("job1", i, $"c{i}", i % 2 == 0 ? "Describe the image." : "What is shown here?",
+                [new MediaReference(MediaKind.Image, path)], new SamplingSettings(MaxTokens: 6 + i % 5), now));
+        }
+        // The same bytes as item 1: reuses its cached tokens.
+        items.Add(items[1] with { ItemIndex = 12, CustomId = "dup" });
+        await File.WriteAllTextAsync(Path.Combine(_root, "media", "notes.jpg"), "this is text, not an image");
+        await File.WriteAllBytesAsync(Path.Combine(_root, "media", "cut.jpg"), TestImages.Jpeg(99)[..300]);
+        items.Add(new EncodeItem("job1", 13, "missing", "x", [new MediaReference(MediaKind.Image, Path.Combine(_root, "media", "nope.png"))], new SamplingSettings(4), now));
+        items.Add(new EncodeItem("job1", 14, "text", "x", [new MediaReference(MediaKind.Image, Path.Combine(_root, "media", "notes.jpg"))], new SamplingSettings(4), now));
+        items.Add(new EncodeItem("job1", 15, "truncated", "x", [new MediaReference(MediaKind.Image, Path.Combine(_root, "media", "cut.jpg"))], new SamplingSettings(4), now));
+
+        var results = await RunAsync(items, encoderBatch: 4, decoderBatch: 3);
+
+        Assert.That(results.Keys, Is.EquivalentTo(Enumerable.Range(0, items.Count)), "every item ends exactly once");
+        var failed = results.Values.OfType<ItemFailed>().ToDictionary(f => f.CustomId);
+        Assert.That(failed.Keys, Is.EquivalentTo(new[] { "missing", "text", "truncated" }));
+        Assert.That(failed["missing"].Code, Is.EqualTo("blob_not_found"));
+        Assert.That(failed["text"].Code, Is.EqualTo(MediaException.UnsupportedMediaType));
+        Assert.That(failed["truncated"].Code, Is.EqualTo(MediaException.CorruptImage));
+        Assert.That(failed.Values.Select(f => f.Stage), Is.All.EqualTo(PipelineStages.Encoder));
+
+        var expected = SingleProcess(items.Take(13).ToList());
+        for (var i = 0; i < 13; i++)
+        {
+            var completed = (ItemCompleted)results[i];
+            Assert.That(completed.Tokens, Is.EqualTo(expected[i]), $"item {i}");
+            Assert.That(completed.Timings.EncodeBusyMs, Is.Not.Null);
+            Assert.That(completed.Timings.PrefillBusyMs, Is.Not.Null);
+        }
+    }
+
+    private List<int[]> SingleProcess(List<EncodeItem> items)
+    {
+        using var encoder = VisionEncoder.Load(_model);
+        using var language = LanguageModel.Load(_model);
+        var preprocessor = new ImagePreprocessor(ImageProcessorConfig.FromFolder(_model));
+        var prompts = new PromptEncoder(language.Config, language.Tokenizer!);
+        var outputs = new List<int[]>();
+        foreach (var item in items)
+        {
+            var media = encoder.EncodeImages([preprocessor.Preprocess(File.ReadAllBytes(item.Media[0].Uri))]);
+            var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, language.DefaultStopTokenIds);
+            using var prefill = language.Prefill([new PrefillRequest(prompts.Encode(item.Prompt, 1, 0), media, sampling)])[0];
+            var tokens = new List<int> { prefill.FirstToken };
+            if (FinishReason.After(prefill.FirstToken, 1, sampling) is null)
+            {
+                using var batch = language.CreateDecodeBatch(1);
+                batch.Admit(prefill, sampling);
+                while (batch.ActiveCount > 0)
+                {
+                    tokens.AddRange(batch.Step().Select(s => s.Token));
+                }
+            }
+            outputs.Add([.. tokens]);
+        }
+        return outputs;
+    }
+
+    private async Task<IReadOnlyDictionary<int, object>> RunAsync(IReadOnlyList<EncodeItem> items, int encoderBatch, int decoderBatch)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Epd:Encoder:MaxBatchSize"] = encoderBatch.ToString(),
+            ["Epd:Decoder:MaxBatchSize"] = decoderBatch.ToString(),
+            ["Epd:Prefill:MaxBatchSize"] = "4",
+            ["Epd:Storage:LocalRoot"] = _root,
+        });
+        var connections = new EpdConnectionOptions { Model = _model };
+        builder.Configuration[EpdConnectionOptions.ModelVariable] = _model;
+        var collector = new ResultCollector(items.Count);
+        builder.Services.AddSingleton(collector);
+        builder.Services.AddEpdStorage(connections);
+        builder.Services.AddEpdStageProgress(connections);
+        builder.Services.AddEncoderStage(builder.Configuration);
+        builder.Services.AddPrefillStage(builder.Configuration);
+        builder.Services.AddDecoderStage(builder.Configuration);
+        builder.Services.AddEpdMessaging(connections, bus =>
+        {
+            EncoderServiceCollectionExtensions.AddEncoderConsumers(bus);
+            PrefillServiceCollectionExtensions.AddPrefillConsumers(bus);
+            DecoderServiceCollectionExtensions.AddDecoderConsumers(bus);
+            bus.AddConsumer<ResultCollectorConsumer>();
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var bus = host.Services.GetRequiredService<IBus>();
+            foreach (var item in items)
+            {
+                await bus.Publish(item);
+            }
+            await collector.Done.WaitAsync(TimeSpan.FromMinutes(3));
+            var tensors = host.Services.GetRequiredService<ITensorStore>();
+            Assert.That(await tensors.CountKeysAsync("mm:job1:*", CancellationToken.None), Is.Zero, "no token entries left");
+            Assert.That(await tensors.CountKeysAsync("kv:job1:*", CancellationToken.None), Is.Zero, "no KV entries left");
+            var progress = await host.Services.GetRequiredService<IStageProgress>().GetAsync("job1", CancellationToken.None);
+            Assert.That(progress[PipelineStages.Encoder], Is.EqualTo(13));
+            return collector.Results;
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    internal sealed class ResultCollector(int expected)
+    {
+        private readonly ConcurrentDictionary<int, object> _results = new();
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IReadOnlyDictionary<int, object> Results => _results;
+
+        public Task Done => _done.Task;
+
+        public void Add(int index, object result)
+        {
+            if (!_results.TryAdd(index, result))
+            {
+                _done.TrySetException(new AssertionException($"item {index} ended twice"));
+            }
+            if (_results.Count == expected)
+            {
+                _done.TrySetResult();
+            }
+        }
+    }
+
+    internal sealed class ResultCollectorConsumer(ResultCollector collector) : IConsumer<ItemCompleted>, IConsumer<ItemFailed>
+    {
+        public Task Consume(ConsumeContext<ItemCompleted> context)
+        {
+            collector.Add(context.Message.ItemIndex, context.Message);
+            return Task.CompletedTask;
+        }
+
+        public Task Consume(ConsumeContext<ItemFailed> context)
+        {
+            collector.Add(context.Message.ItemIndex, context.Message);
+            return Task.CompletedTask;
+        }
+    }
+}
