@@ -1,0 +1,3 @@
+using EpdBatch.Bench;
+
+return BenchProgram.Run(args);
