@@ -3,7 +3,10 @@ using EpdBatch.Cli.Commands;
 
 var root = new RootCommand("EpdBatch: bulk multimodal inference (image captioning, video QA) with encode / prefill / decode disaggregation")
 {
+    RunCommand.Create(),
+    DemoCommand.Create(),
     InferCommand.Create(),
     TokenizeCommand.Create(),
+    ServeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
