@@ -150,6 +150,18 @@ public static class DemoModelWriter
         }
         Add("language_model.model.norm.weight", 0.1f, 1, th);
         Add("language_model.lm_head.weight", 0.2f, 0, vocab, th);
+        // Zero the head's rows except lower-case letters, space and full stop: the random noise the demo prints then
+        // reads as (meaningless) words instead of control bytes, and the end-of-sequence id is never chosen.
+        var head = tensors[^1].Data.ToArray();
+        for (var id = 0; id < vocab; id++)
+        {
+            if (id is >= 'a' and <= 'z' or ' ' or '.')
+            {
+                continue;
+            }
+            Array.Clear(head, id * th * 4, th * 4);
+        }
+        tensors[^1] = tensors[^1] with { Data = head };
         SafeTensorsWriter.Write(Path.Combine(directory, "model.safetensors"), tensors);
     }
 
