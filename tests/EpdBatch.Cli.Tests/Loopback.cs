@@ -1,0 +1,43 @@
+using System.Diagnostics;
+
+namespace EpdBatch.Cli.Tests;
+
+/// <summary>The test servers on 127.0.0.1 that ./test.sh starts, and a private RabbitMQ vhost per test.</summary>
+internal static class Loopback
+{
+    public const string Redis = "127.0.0.1:6379";
+    public const string Blob = "UseDevelopmentStorage=true";
+
+    public static string RabbitMq(string vhost) => $"amqp://guest:guest@127.0.0.1:5672/{vhost}";
+
+    /// <summary>A fresh vhost, so queues of other runs never mix with this one's.</summary>
+    public static async Task<string> CreateVhostAsync()
+    {
+        var vhost = "epd-test-" + Guid.NewGuid().ToString("N")[..12];
+        await RabbitCtlAsync("add_vhost", vhost);
+        await RabbitCtlAsync("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*");
+        return vhost;
+    }
+
+    public static Task DeleteVhostAsync(string vhost) => RabbitCtlAsync("delete_vhost", vhost);
+
+    private static async Task RabbitCtlAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("rabbitmqctl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // scripts/services.sh names the node rabbit@localhost, so that it never depends on the machine's host name.
+        start.ArgumentList.Add("-n");
+        start.ArgumentList.Add("rabbit@localhost");
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', args)} failed: {await stderr} (is RabbitMQ running? ./test.sh starts it)");
+        }
+    }
+}
