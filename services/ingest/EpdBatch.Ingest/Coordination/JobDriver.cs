@@ -52,6 +52,8 @@ internal sealed class JobDriver(
                     continue;
 
                 case JobState.InProgress when job.Validated && job.Terminal >= job.Total:
+                    // The last outcomes go to a part too, so that the parts together hold every outcome once.
+                    await FlushAllAsync(jobId, ct);
                     await store.TryTransitionAsync(jobId, JobState.InProgress, JobState.Finalizing, time.GetUtcNow(), null, null, ct);
                     continue;
 
@@ -275,8 +277,20 @@ internal sealed class JobDriver(
         }
 
         await DropRemainingAsync(job, now, ct);
-        var current = await store.GetAsync(job.Id, ct) ?? job;
-        await exporter.ExportAsync(current, JobState.Cancelled, now, ct);
+        var current = job;
+        try
+        {
+            await FlushAllAsync(job.Id, ct);
+            current = await store.GetAsync(job.Id, ct) ?? job;
+            await exporter.ExportAsync(current, JobState.Cancelled, now, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !TransientFailures.IsTransient(e))
+        {
+            logger.LogError(e, "Job {JobId}: cannot write what it finished under {Output}", job.Id, SecretRedactor.Redact(job.OutputFolder));
+            await store.TryTransitionAsync(job.Id, JobState.Cancelling, JobState.Failed, now, "export_failed", SecretRedactor.Redact(e.Message), ct);
+            return true;
+        }
+
         await store.TryTransitionAsync(job.Id, JobState.Cancelling, JobState.Cancelled, now, null, null, ct);
         logger.LogInformation("Job {JobId} cancelled: {Completed} items completed before it stopped", job.Id, current.Completed);
         return true;
@@ -308,11 +322,24 @@ internal sealed class JobDriver(
         }
     }
 
+    private async Task FlushAllAsync(string jobId, CancellationToken ct)
+    {
+        while (await store.GetAsync(jobId, ct) is { } job && job.Flushed < job.Terminal)
+        {
+            if (!await exporter.FlushAsync(job, ct))
+            {
+                return;
+            }
+        }
+    }
+
     private async Task FinalizeAsync(JobRecord job, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         try
         {
+            await FlushAllAsync(job.Id, ct);
+            job = await store.GetAsync(job.Id, ct) ?? job;
             await exporter.ExportAsync(job, JobState.Completed, now, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException && !TransientFailures.IsTransient(e))
@@ -337,6 +364,8 @@ internal sealed class JobDriver(
 
         try
         {
+            await FlushAllAsync(jobId, ct);
+            job = await store.GetAsync(jobId, ct) ?? job;
             await exporter.ExportAsync(job with { ErrorCode = code, ErrorMessage = message }, JobState.Failed, now, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException && !TransientFailures.IsTransient(e))

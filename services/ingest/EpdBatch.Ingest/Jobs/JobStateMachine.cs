@@ -6,7 +6,7 @@ public static class JobStateMachine
     private static readonly Dictionary<JobState, JobState[]> s_next = new()
     {
         [JobState.Validating] = [JobState.InProgress, JobState.Failed, JobState.Cancelling],
-        [JobState.InProgress] = [JobState.Finalizing, JobState.Failed, JobState.Cancelling],
+        [JobState.InProgress] = [JobState.Finalizing, JobState.Cancelling],
         [JobState.Finalizing] = [JobState.Completed, JobState.Failed],
         [JobState.Cancelling] = [JobState.Cancelled, JobState.Failed],
         [JobState.Completed] = [],
