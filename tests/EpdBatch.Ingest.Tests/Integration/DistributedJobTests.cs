@@ -35,15 +35,22 @@ public class DistributedJobTests
     [TearDown]
     public async Task StopAll()
     {
-        foreach (var ingest in _ingests)
+        try
         {
-            await ingest.DisposeAsync();
-        }
+            foreach (var ingest in _ingests)
+            {
+                await ingest.DisposeAsync();
+            }
 
-        await _stageHost.StopAsync();
-        _stageHost.Dispose();
-        await RabbitCleanup.DeleteAsync(_names.Queues);
-        await RedisKeys.DeleteAsync(_names.KeyPrefix);
+            await _stageHost.StopAsync();
+            _stageHost.Dispose();
+        }
+        finally
+        {
+            // Whatever failed above, the durable queues (bound to every ItemCompleted on the broker) must go.
+            await RabbitCleanup.DeleteAsync(_names.Queues);
+            await RedisKeys.DeleteAsync(_names.KeyPrefix);
+        }
     }
 
     [Test]

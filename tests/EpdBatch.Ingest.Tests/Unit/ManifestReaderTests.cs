@@ -163,6 +163,7 @@ public class ManifestReaderTests
         Assert.That(byLine[11].Message, Does.Contain("5000").And.Contain("4096"));
         Assert.That(byLine[23].Message, Does.Contain("byte"));
         Assert.That(byLine[2].CustomId, Is.Null);
+        Assert.That(byLine[2].Message, Does.StartWith("not valid JSON at byte ").And.Not.Contain("LineNumber"));
     }
 
     [Test]

@@ -13,13 +13,13 @@ internal sealed class ScheduleClient(IScheduleStore store, JobClient jobs, TimeP
         var failures = schedule.GetValidationFailures();
         if (failures.Count > 0)
         {
-            throw new ArgumentException(string.Join(" ", failures), nameof(schedule));
+            throw new ArgumentException(string.Join(" ", failures));
         }
 
         var stored = schedule with { CreatedAt = time.GetUtcNow() };
         if (!await store.AddAsync(stored, replace, ct))
         {
-            throw new ArgumentException($"A schedule named '{schedule.Name}' exists; remove it first, or replace it.", nameof(schedule));
+            throw new ArgumentException($"A schedule named '{schedule.Name}' exists; remove it first, or replace it.");
         }
 
         return new ScheduleStatus(stored, await store.GetStateAsync(stored.Name, ct), stored.NextOccurrence(stored.CreatedAt));
@@ -41,7 +41,7 @@ internal sealed class ScheduleClient(IScheduleStore store, JobClient jobs, TimeP
 
     public async Task<JobStatus> RunNowAsync(string name, CancellationToken ct)
     {
-        var schedule = await store.GetAsync(name, ct) ?? throw new ArgumentException($"No schedule named '{name}'.", nameof(name));
+        var schedule = await store.GetAsync(name, ct) ?? throw new ArgumentException($"No schedule named '{name}'.");
         var now = time.GetUtcNow();
         var key = string.Create(CultureInfo.InvariantCulture, $"schedule:{schedule.Name}:manual:{now.ToUnixTimeMilliseconds()}");
         var job = await jobs.SubmitAsync(

@@ -44,7 +44,13 @@ internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<In
         var outcomes = await store.ReadOutcomeLogAsync(job.Id, job.Flushed, (int)Math.Min(logged - job.Flushed, MaxOutcomesPerPart), ct);
         var (results, errors) = Render(job, outcomes);
         var part = (job.Parts + 1).ToString("D4", CultureInfo.InvariantCulture);
-        await blobs.WriteAsync($"{job.OutputFolder}results.partial-{part}.jsonl", results.WrittenMemory, JsonLines, ct);
+        // An empty file is written for neither kind. A rewrite of an uncommitted part holds a superset of its
+        // outcomes, so it never leaves a stale file of that number behind.
+        if (results.WrittenCount > 0)
+        {
+            await blobs.WriteAsync($"{job.OutputFolder}results.partial-{part}.jsonl", results.WrittenMemory, JsonLines, ct);
+        }
+
         if (errors.WrittenCount > 0)
         {
             await blobs.WriteAsync($"{job.OutputFolder}errors.partial-{part}.jsonl", errors.WrittenMemory, JsonLines, ct);

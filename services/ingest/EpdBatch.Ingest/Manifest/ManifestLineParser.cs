@@ -54,7 +54,8 @@ internal sealed class ManifestLineParser
         }
         catch (JsonException e)
         {
-            return Error(line, null, ManifestErrorCodes.InvalidJson, $"not valid JSON: {FirstSentence(e.Message)}");
+            var at = e.BytePositionInLine is { } position ? $" at byte {position + 1}" : "";
+            return Error(line, null, ManifestErrorCodes.InvalidJson, $"not valid JSON{at}: {Reason(e.Message)}");
         }
 
         using (document)
@@ -489,11 +490,14 @@ internal sealed class ManifestLineParser
 
     private static string Truncate(string value) => value.Length <= 200 ? value : value[..200] + "…";
 
-    private static string FirstSentence(string message)
+    private static string Reason(string message)
     {
-        // System.Text.Json's messages end with the path and position, which is what people need; drop the stack of nested reasons.
+        // System.Text.Json ends its messages with "Path: $ | LineNumber: 0 | BytePositionInLine: 7.", positions within
+        // this one line that read as nonsense next to the manifest's own line number; the byte is given apart.
         var newline = message.IndexOf('\n', StringComparison.Ordinal);
-        return newline < 0 ? message : message[..newline];
+        var first = newline < 0 ? message : message[..newline];
+        var cut = first.IndexOf(" Path: ", StringComparison.Ordinal) is >= 0 and var p ? p : first.IndexOf(" LineNumber: ", StringComparison.Ordinal);
+        return (cut >= 0 ? first[..cut] : first).TrimEnd();
     }
 
     /// <summary>Rejects the line being parsed; caught in <see cref="Parse"/>, never escapes it.</summary>
