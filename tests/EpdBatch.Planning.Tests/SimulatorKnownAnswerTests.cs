@@ -150,6 +150,16 @@ public sealed class SimulatorKnownAnswerTests
         Assert.That(other.Ttft, Is.Not.EqualTo(first.Ttft));
     }
 
+    [TestCase("3E+2P+3D")]
+    [TestCase("8×EPD")]
+    [TestCase("5×EP+3D")]
+    [TestCase("2E+6×PD")]
+    public void A_layout_reads_back_what_it_writes(string text)
+    {
+        Assert.That(Layout.Parse(text).ToString(), Is.EqualTo(text));
+        Assert.That(Layout.Parse(text.Replace('×', 'x')), Is.EqualTo(Layout.Parse(text)));
+    }
+
     [Test]
     public void A_layout_without_a_needed_stage_is_refused_with_its_name()
     {

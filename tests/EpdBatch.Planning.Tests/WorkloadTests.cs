@@ -31,6 +31,28 @@ public sealed class WorkloadTests
     }
 
     [Test]
+    public void An_openai_batch_manifest_counts_its_image_and_video_parts()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"epd-manifest-{Guid.NewGuid():N}.jsonl");
+        File.WriteAllLines(path,
+        [
+            """{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "max_tokens": 40, "messages": [{"role": "user", "content": [{"type": "text", "text": "Compare the two images."}, {"type": "image_url", "image_url": {"url": "az://in/1.png"}}, {"type": "image_url", "image_url": {"url": "az://in/2.png"}}]}]}}""",
+            """{"custom_id": "b", "body": {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": [{"type": "video_url", "video_url": {"url": "az://in/v.mp4"}}]}]}}""",
+        ]);
+        try
+        {
+            var workload = new ManifestWorkload().Load(path);
+
+            Assert.That(workload.Items[0], Is.EqualTo(new WorkloadItem(2, 0, 0, 6, 40)));
+            Assert.That(workload.Items[1], Is.EqualTo(new WorkloadItem(0, 0, 8, 3, 256)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void A_bad_manifest_line_is_named()
     {
         var path = Path.Combine(Path.GetTempPath(), $"epd-manifest-{Guid.NewGuid():N}.jsonl");

@@ -93,7 +93,8 @@ public static class AnalyticProfile
         var decode = decodeBatches.Select(b => (IReadOnlyList<double>)decodeContexts.Select(c =>
             Roofline(b * (2 * spec.LanguageParameters + 4 * c * spec.Hidden * spec.Layers), languageWeights + b * c * kvPerToken)).ToArray()).ToArray();
 
-        var transferSizes = PowersOfTwo(1024, 1L << 34);
+        // A line (latency + bytes / bandwidth): a few points span it.
+        double[] transferSizes = [1e3, 1e6, 1e9, 1e11];
         var transferSeconds = transferSizes.Select(s => spec.TransferLatencySeconds + s / spec.TransferBytesPerSecond).ToArray();
 
         return new StageProfile
@@ -103,7 +104,7 @@ public static class AnalyticProfile
             Model = spec.Name,
             DType = bytes == 2 ? "bfloat16" : "float32",
             CreatedAt = (time ?? TimeProvider.System).GetUtcNow(),
-            Notes = $"roofline estimate: {spec.ComputeEfficiency:P0} of {spec.PeakFlops / 1e12:F0} TFLOP/s, {spec.BandwidthEfficiency:P0} of {spec.MemoryBandwidth / 1e12:F2} TB/s, "
+            Notes = $"roofline estimate: {spec.ComputeEfficiency * 100:F0}% of {spec.PeakFlops / 1e12:F0} TFLOP/s, {spec.BandwidthEfficiency * 100:F0}% of {spec.MemoryBandwidth / 1e12:F2} TB/s, "
                 + $"{spec.ForwardOverheadSeconds * 1000:F1} ms per forward, transfers at {spec.TransferBytesPerSecond / 1e9:F0} GB/s; not a measurement",
             ImageSize = spec.TileSize,
             Tiling = spec.Tiling,

@@ -5,7 +5,7 @@ namespace EpdBatch.Planning.Profiles;
 /// <see cref="StageCostModel"/> interpolates linearly between the points and extends the last segment beyond them.
 /// </summary>
 /// <param name="Sizes">Increasing sizes, at least one.</param>
-/// <param name="Seconds">Seconds at each size (median of the repeats).</param>
+/// <param name="Seconds">Seconds at each size.</param>
 public sealed record CostSeries(IReadOnlyList<double> Sizes, IReadOnlyList<double> Seconds)
 {
     /// <summary>Throws a one-line <see cref="InvalidDataException"/> naming <paramref name="name"/> if the series is unusable.</summary>

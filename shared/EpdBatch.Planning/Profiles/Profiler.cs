@@ -10,17 +10,23 @@ namespace EpdBatch.Planning.Profiles;
 /// <summary>
 /// Measures each stage's cost on the current device with the real model runtime: encoder forwards by images per
 /// batch, prefill forwards by batch × prompt length, decode steps by active sequences × context, and hand-offs
-/// through an <see cref="ITransferProbe"/> by size. Each point is the median of a few timed runs after warm-up.
+/// through an <see cref="ITransferProbe"/> by size. Each point is the fastest of a few timed runs after warm-up:
+/// on a shared machine, preemption and cache pollution only ever add time, so the fastest run is the closest to
+/// what the stage costs on a device of its own.
 /// </summary>
 public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferProbe = null, TimeProvider? time = null)
 {
     private readonly ProfilerOptions _options = options;
     private readonly ITransferProbe _probe = transferProbe ?? new InProcessTransferProbe(time);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private int _noisyPoints;
+    private int _points;
 
     public async Task<StageProfile> RunAsync(string modelDirectory, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         _options.Validate();
+        _noisyPoints = 0;
+        _points = 0;
         if (!Directory.Exists(modelDirectory))
         {
             throw new DirectoryNotFoundException($"{modelDirectory}: no such model folder");
@@ -66,7 +72,8 @@ public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferPr
             Model = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDirectory))),
             DType = dtype,
             CreatedAt = _time.GetUtcNow(),
-            Notes = $"median of {_options.Repeats} runs after {_options.Warmup} warm-up run(s) per point",
+            Notes = $"fastest of {_options.Repeats} timed runs after {_options.Warmup} warm-up run(s) per point"
+                + (_noisyPoints > 0 ? $"; {_noisyPoints} of {_points} points noisy (slowest run over twice the fastest): profile again on an idle machine" : ""),
             ImageSize = imageSize,
             Tiling = config.Architecture == MultimodalArchitecture.Llava ? ImageTiling.Resize : ImageTiling.Tiles,
             TokensPerImage = tokensPerImage,
@@ -97,9 +104,9 @@ public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferPr
         {
             cancellationToken.ThrowIfCancellationRequested();
             var images = Enumerable.Repeat(image, batch).ToArray();
-            var median = Median(() => vision.EncodeImages(images));
-            seconds.Add(median);
-            progress?.Report($"encoder  batch {batch,4}: {median * 1000,9:F2} ms");
+            var fastest = Fastest(() => vision.EncodeImages(images));
+            seconds.Add(fastest);
+            progress?.Report($"encoder  batch {batch,4}: {fastest * 1000,9:F2} ms");
         }
         return new CostSeries([.. _options.EncoderBatches.Select(b => (double)b)], seconds);
     }
@@ -120,15 +127,15 @@ public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferPr
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var requests = Enumerable.Range(0, batch).Select(b => new PrefillRequest(ids.Make(length, b), [], SamplingParams.Greedy(1))).ToArray();
-                var median = Median(() =>
+                var fastest = Fastest(() =>
                 {
                     foreach (var result in language.Prefill(requests))
                     {
                         result.Dispose();
                     }
                 });
-                row.Add(median);
-                progress?.Report($"prefill  batch {batch,4} × {length,6} tokens: {median * 1000,9:F2} ms");
+                row.Add(fastest);
+                progress?.Report($"prefill  batch {batch,4} × {length,6} tokens: {fastest * 1000,9:F2} ms");
             }
             rows.Add(row);
         }
@@ -171,9 +178,9 @@ public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferPr
                         samples[s - _options.Warmup] = _time.GetElapsedTime(start).TotalSeconds;
                     }
                 }
-                var median = Median(samples);
-                row.Add(median);
-                progress?.Report($"decode   batch {batch,4} at {context,6} context: {median * 1000,9:F2} ms per step");
+                var fastest = Fastest(samples);
+                row.Add(fastest);
+                progress?.Report($"decode   batch {batch,4} at {context,6} context: {fastest * 1000,9:F2} ms per step");
             }
             rows.Add(row);
         }
@@ -207,9 +214,9 @@ public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferPr
             {
                 samples[r] = (await _probe.TransferAsync(payload, cancellationToken)).TotalSeconds;
             }
-            var median = Median(samples);
-            seconds.Add(median);
-            progress?.Report($"transfer {size,12:N0} bytes ({_probe.Name}): {median * 1000,9:F3} ms");
+            var fastest = Fastest(samples);
+            seconds.Add(fastest);
+            progress?.Report($"transfer {size,12:N0} bytes ({_probe.Name}): {fastest * 1000,9:F3} ms");
         }
         return new CostSeries([.. _options.TransferSizes.Select(s => (double)s)], seconds);
     }
@@ -250,7 +257,7 @@ public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferPr
             : $"cpu ({Environment.ProcessorCount} cores, {TorchSharp.torch.get_num_threads()} threads)";
     }
 
-    private double Median(Action run)
+    private double Fastest(Action run)
     {
         for (var w = 0; w < _options.Warmup; w++)
         {
@@ -263,14 +270,19 @@ public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferPr
             run();
             samples[r] = _time.GetElapsedTime(start).TotalSeconds;
         }
-        return Median(samples);
+        return Fastest(samples);
     }
 
-    private static double Median(double[] samples)
+    /// <summary>The fastest run; a point whose slowest run took over twice as long counts as noisy.</summary>
+    private double Fastest(double[] samples)
     {
-        Array.Sort(samples);
-        var mid = samples.Length / 2;
-        return samples.Length % 2 == 1 ? samples[mid] : 0.5 * (samples[mid - 1] + samples[mid]);
+        var fastest = samples.Min();
+        _points++;
+        if (samples.Length > 1 && samples.Max() > 2 * fastest)
+        {
+            _noisyPoints++;
+        }
+        return fastest;
     }
 
     private static int DTypeSize(string dtype) => dtype == "float32" ? 4 : 2;

@@ -25,8 +25,8 @@ public sealed record ProfilerOptions
     /// <summary>Payload sizes for the transfer probe.</summary>
     public IReadOnlyList<long> TransferSizes { get; init; } = [4 << 10, 64 << 10, 1 << 20, 16 << 20];
 
-    /// <summary>Timed runs per point; the profile keeps their median.</summary>
-    public int Repeats { get; init; } = 3;
+    /// <summary>Timed runs per point; the profile keeps the fastest.</summary>
+    public int Repeats { get; init; } = 5;
 
     /// <summary>Untimed runs before each point (allocator and kernel warm-up).</summary>
     public int Warmup { get; init; } = 1;

@@ -112,6 +112,11 @@ public static class PlanReport
         }
         text.Append('\n');
         Line(text, $"recommended: {plan.Recommended}");
+        if (!ReferenceEquals(plan.Deployable, plan.Winner))
+        {
+            var gap = plan.Deployable.Score / plan.Winner.Score - 1;
+            Line(text, $"deployable with separate stage services (compose): {plan.Deployable.Configuration}, {gap:+0.0%;-0.0%} on the objective");
+        }
         return text.ToString();
     }
 

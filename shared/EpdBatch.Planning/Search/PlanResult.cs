@@ -37,4 +37,10 @@ public sealed record PlanResult
     public PlanCandidate Winner => Top[0];
 
     public PipelineConfiguration Recommended => Winner.Configuration;
+
+    /// <summary>
+    /// The best configuration the distributed pipeline deploys as it is (each stage its own service, on GPUs of
+    /// its own): the winner, unless a colocated baseline won, then the best disaggregated one.
+    /// </summary>
+    public PlanCandidate Deployable => Winner.Configuration.Layout.IsColocated ? BestDisaggregated : Winner;
 }

@@ -30,6 +30,41 @@ public sealed record Layout(IReadOnlyList<WorkerGroup> Groups)
     public static Layout PrefillDecodeColocated(int encoders, int prefillDecode) =>
         new([new WorkerGroup(StageRoles.Encode, encoders), new WorkerGroup(StageRoles.PrefillDecode, prefillDecode)]);
 
+    /// <summary>
+    /// Reads a layout as <see cref="ToString"/> writes it: groups joined by '+', each a GPU count and the stages
+    /// its GPUs run, with '×' (or 'x') before colocated stages: "3E+2P+3D", "8×EPD", "5xEP+3D", "2E+6xPD".
+    /// </summary>
+    public static Layout Parse(string text)
+    {
+        var groups = new List<WorkerGroup>();
+        foreach (var part in text.Split('+', StringSplitOptions.TrimEntries))
+        {
+            var digits = 0;
+            while (digits < part.Length && char.IsAsciiDigit(part[digits]))
+            {
+                digits++;
+            }
+            var roles = part[digits..].TrimStart('×', 'x', 'X', '*').ToUpperInvariant();
+            if (digits == 0 || roles.Length == 0 || !int.TryParse(part[..digits], out var count))
+            {
+                throw new FormatException($"layout '{text}': each group is a GPU count and its stages, e.g. 3E+2P+3D or 8xEPD (got '{part}')");
+            }
+            var mask = StageRoles.None;
+            foreach (var c in roles)
+            {
+                mask |= c switch
+                {
+                    'E' => StageRoles.Encode,
+                    'P' => StageRoles.Prefill,
+                    'D' => StageRoles.Decode,
+                    _ => throw new FormatException($"layout '{text}': stages are E, P and D (got '{c}')"),
+                };
+            }
+            groups.Add(new WorkerGroup(mask, count));
+        }
+        return new Layout(groups);
+    }
+
     public int Gpus
     {
         get

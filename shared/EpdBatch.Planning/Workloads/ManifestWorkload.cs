@@ -3,9 +3,11 @@ using System.Text.Json;
 namespace EpdBatch.Planning.Workloads;
 
 /// <summary>
-/// A workload from a native manifest (JSON lines of <c>{"custom_id", "prompt", "images": [...], "video"?, "max_tokens"}</c>):
-/// one item per line, its prompt estimated at a token per four characters, its images at
-/// <see cref="ImageSize"/> (the manifest names blobs, not sizes), its video at <see cref="VideoFrames"/> frames.
+/// A workload from a manifest, in either of the ingest's formats: native lines
+/// (<c>{"custom_id", "prompt", "images": [...], "video"?, "max_tokens"}</c>) or OpenAI batch lines (<c>{"body":
+/// {"messages": [...], "max_tokens"}}</c> with <c>image_url</c> / <c>video_url</c> parts). One item per line, its
+/// prompt estimated at a token per four characters, its images at <see cref="ImageSize"/> (the manifest names
+/// blobs, not sizes), its video at <see cref="VideoFrames"/> frames.
 /// </summary>
 public sealed record ManifestWorkload
 {
@@ -15,8 +17,8 @@ public sealed record ManifestWorkload
     /// <summary>Frames sampled from each video.</summary>
     public int VideoFrames { get; init; } = 8;
 
-    /// <summary>max_tokens of a line that gives none.</summary>
-    public int DefaultMaxTokens { get; init; } = 64;
+    /// <summary>max_tokens of a line that gives none (the ingest's default is 256).</summary>
+    public int DefaultMaxTokens { get; init; } = 256;
 
     /// <summary>Characters per prompt token in the estimate.</summary>
     public double CharactersPerToken { get; init; } = 4;
@@ -61,11 +63,25 @@ public sealed record ManifestWorkload
         {
             throw new InvalidDataException($"{where}: not a JSON object");
         }
-        var prompt = root.TryGetProperty("prompt", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "";
-        var images = root.TryGetProperty("images", out var i) && i.ValueKind == JsonValueKind.Array ? i.GetArrayLength() : 0;
-        var video = root.TryGetProperty("video", out var v) && v.ValueKind == JsonValueKind.String;
+        string prompt;
+        int images;
+        bool video;
+        JsonElement m;
+        bool hasMax;
+        if (root.TryGetProperty("body", out var body) && body.ValueKind == JsonValueKind.Object)
+        {
+            (prompt, images, video) = ReadMessages(body);
+            hasMax = body.TryGetProperty("max_tokens", out m) || body.TryGetProperty("max_completion_tokens", out m);
+        }
+        else
+        {
+            prompt = root.TryGetProperty("prompt", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "";
+            images = root.TryGetProperty("images", out var i) && i.ValueKind == JsonValueKind.Array ? i.GetArrayLength() : 0;
+            video = root.TryGetProperty("video", out var v) && v.ValueKind == JsonValueKind.String;
+            hasMax = root.TryGetProperty("max_tokens", out m);
+        }
         var maxTokens = DefaultMaxTokens;
-        if (root.TryGetProperty("max_tokens", out var m) && m.ValueKind != JsonValueKind.Null)
+        if (hasMax && m.ValueKind != JsonValueKind.Null)
         {
             if (m.ValueKind != JsonValueKind.Number || !m.TryGetInt32(out maxTokens) || maxTokens < 1)
             {
@@ -74,5 +90,53 @@ public sealed record ManifestWorkload
         }
         var textTokens = (int)Math.Ceiling(prompt.Length / CharactersPerToken);
         return new WorkloadItem(images, ImageSize, video ? VideoFrames : 0, textTokens, maxTokens);
+    }
+
+    /// <summary>The text, images and video of a chat request's messages.</summary>
+    private static (string Text, int Images, bool Video) ReadMessages(JsonElement body)
+    {
+        var text = new System.Text.StringBuilder();
+        var images = 0;
+        var video = false;
+        if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+        {
+            return ("", 0, false);
+        }
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("content", out var content))
+            {
+                continue;
+            }
+            if (content.ValueKind == JsonValueKind.String)
+            {
+                text.Append(content.GetString());
+                continue;
+            }
+            if (content.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+            foreach (var part in content.EnumerateArray())
+            {
+                if (part.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+                if (part.TryGetProperty("image_url", out _))
+                {
+                    images++;
+                }
+                else if (part.TryGetProperty("video_url", out _))
+                {
+                    video = true;
+                }
+                else if (part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                {
+                    text.Append(t.GetString());
+                }
+            }
+        }
+        return (text.ToString(), images, video);
     }
 }

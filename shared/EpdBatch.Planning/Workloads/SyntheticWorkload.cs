@@ -38,7 +38,8 @@ public sealed record SyntheticWorkload
     private string Describe()
     {
         var media = VideoFrames > 0 ? $"{VideoFrames}-frame video" : $"{ImagesPerItem} image(s){(ImageSize > 0 ? $" of {ImageSize}px" : "")}";
-        var arrival = RatePerSecond is { } r ? $", Poisson {r:G4}/s" : ", offline";
+        // Online workloads get their arrival process named by WithPoissonArrivals.
+        var arrival = RatePerSecond is null ? ", offline" : "";
         return $"synthetic: {Items} items, {media}, {PromptTokens} prompt + {OutputTokens} output tokens{arrival}";
     }
 }
