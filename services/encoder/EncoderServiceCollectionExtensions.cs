@@ -1,5 +1,6 @@
 using EpdBatch.Pipeline.Options;
 using EpdBatch.Stages;
+using EpdBatch.Video;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +15,7 @@ public static class EncoderServiceCollectionExtensions
     {
         services.AddEpdStageOptions<EncoderOptions>(configuration);
         services.AddSingleton<EncoderStage>();
-        services.TryAddSingleton<IMediaFrameSource, UnsupportedVideoSource>();
+        services.AddEpdVideo(configuration).TryAddSingleton<IMediaFrameSource, FfmpegFrameSource>();
         // Load the model at start: a worker that cannot load it fails before it takes a message.
         services.AddHostedService<StageWarmup<EncoderStage>>();
         return services;

@@ -31,12 +31,10 @@ internal static class InferRunner
             var pixels = request.Images.Select(path => preprocessor.Preprocess(ReadFile(path))).ToArray();
             media.AddRange(encoder.EncodeImages(pixels));
         }
-        var frames = request.VideoFrames ?? (request.Video is null ? null : MediaFiles.SampleVideoFrames(request.Video, request.Frames));
+        var frames = MediaFiles.VideoFrames(request);
         if (frames is not null)
         {
-            var preprocessor = new ImagePreprocessor(ImageProcessorConfig.FromFolder(request.ModelDirectory, video: true));
-            var pixels = frames.Select(path => preprocessor.Preprocess(ReadFile(path))).ToArray();
-            media.AddRange(encoder.EncodeVideos([pixels]));
+            media.AddRange(encoder.EncodeVideos([frames]));
         }
 
         int[] promptIds;
