@@ -119,7 +119,9 @@ def cmd_make(a):
     for stale in os.listdir(a.model):
         if stale.startswith("model") and ".safetensors" in stale:
             os.remove(os.path.join(a.model, stale))
-    model.save_pretrained(a.model)
+    # safetensors is transformers 5.x's only format (no safe_serialization argument any more); 4 GB shards keep the
+    # 7B model in a few files rather than the 5.x default of one 50 GB shard.
+    model.save_pretrained(a.model, max_shard_size="4GB")
     count = sum(p.numel() for p in model.parameters())
     print(f"{a.model}: {config.model_type}, {count / 1e6:.1f} M parameters, {a.dtype}, seed {a.seed}, "
           f"{time.perf_counter() - start:.0f} s on {device}")
@@ -347,7 +349,7 @@ def cmd_bench(a):
     result["ttft_s"] = encode_one + prefill_one
     result["ttft_note"] = "encoder batch 1 + prefill batch 1, the EpdBatch definition"
 
-    if config.model_type == "llava":
+    if config.model_type == "llava" and prompt_tokens >= per_image + 5:
         # End to end through generate: one image, the prompt with its image tokens expanded, one new token.
         image = token_id(config, "image")
         ids = prompt(1)
