@@ -7,6 +7,13 @@ var root = new RootCommand("EpdBatch: bulk multimodal inference (image captionin
     DemoCommand.Create(),
     InferCommand.Create(),
     TokenizeCommand.Create(),
+    SubmitCommand.Create(),
+    StatusCommand.Create(),
+    CancelCommand.Create(),
+    RetryCommand.Create(),
+    ResultsCommand.Create(),
+    ScheduleCommand.Create(),
+    PlanCommand.Create(),
     ServeCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

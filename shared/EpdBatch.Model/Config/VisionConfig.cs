@@ -51,10 +51,7 @@ public sealed record VisionConfig
         {
             throw new ModelFormatException($"vision_config: hidden_size {config.HiddenSize} is not a multiple of num_attention_heads {config.NumAttentionHeads}");
         }
-        if (config.ImageSize % config.PatchSize != 0)
-        {
-            throw new ModelFormatException($"vision_config: image_size {config.ImageSize} is not a multiple of patch_size {config.PatchSize}");
-        }
+        // A remainder is fine: the strided patch convolution drops it (OneVision: 384 px / 14 → a 27×27 grid).
         return config;
     }
 }

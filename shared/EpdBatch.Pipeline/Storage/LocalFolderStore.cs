@@ -14,11 +14,14 @@ public sealed class LocalFolderStore : IBlobStore
     private const string AzScheme = "az://";
 
     private readonly string _root;
+    private readonly string _rootPrefix;
 
     public LocalFolderStore(string root)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        // "/" stays "/" when trimmed: the prefix of paths inside it must not become "//".
+        _rootPrefix = _root.EndsWith(Path.DirectorySeparatorChar) ? _root : _root + Path.DirectorySeparatorChar;
     }
 
     /// <summary>The root folder, as a full path.</summary>
@@ -124,7 +127,7 @@ public sealed class LocalFolderStore : IBlobStore
     {
         if (uriPrefix.Length == 0)
         {
-            return (_root + Path.DirectorySeparatorChar, static relative => relative);
+            return (_rootPrefix, static relative => relative);
         }
 
         var trailingSlash = uriPrefix.EndsWith('/') || uriPrefix.EndsWith(Path.DirectorySeparatorChar);
@@ -169,7 +172,7 @@ public sealed class LocalFolderStore : IBlobStore
         var full = Path.GetFullPath(Path.IsPathRooted(relativeOrAbsolute) ? relativeOrAbsolute : Path.Combine(_root, relativeOrAbsolute));
         var inside = full.Length == _root.Length
             ? string.Equals(full, _root, StringComparison.Ordinal)
-            : full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+            : full.StartsWith(_rootPrefix, StringComparison.Ordinal);
         if (!inside)
         {
             throw new InvalidBlobUriException(uri, $"it leaves the store's root folder {_root}");

@@ -37,9 +37,9 @@ internal static class JobRunner
         }
         var output = Path.GetFullPath(request.Out);
         Directory.CreateDirectory(output);
-        // Local paths in the manifest are relative to its folder; the output may lie elsewhere, so the store's root
-        // is their common ancestor.
-        var root = CommonRoot(Path.GetDirectoryName(manifest)!, output);
+        // Local media paths are relative to the manifest's folder: resolve them line for line into a copy the job reads.
+        var resolved = await ManifestMedia.ResolveLocalPathsAsync(manifest, Path.Combine(output, $".manifest-{Guid.NewGuid():N}.jsonl"), ct);
+        const string root = "/";
         var settings = new Dictionary<string, string?>
         {
             [EpdConnectionOptions.RabbitMqVariable] = "",
@@ -54,13 +54,14 @@ internal static class JobRunner
         try
         {
             var client = host.Services.GetRequiredService<IJobClient>();
-            var submission = new JobSubmission(Path.GetRelativePath(root, manifest), Path.GetRelativePath(root, output))
+            var submission = new JobSubmission(resolved, output)
             {
                 Strict = request.Strict,
                 IdempotencyKey = request.IdempotencyKey,
                 Model = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(model))),
             };
             var status = await FollowAsync(client, await client.SubmitAsync(submission, ct), ct);
+            File.Delete(resolved);
             var jobFolder = Path.Combine(root, status.OutputUri);
             var summaryPath = Path.Combine(jobFolder, "summary.json");
             var summary = File.Exists(summaryPath) ? JsonNode.Parse(await File.ReadAllTextAsync(summaryPath, ct)) as JsonObject : null;
@@ -130,13 +131,4 @@ internal static class JobRunner
     }
 
     internal static string Join(string prefix, string name) => prefix.EndsWith('/') ? prefix + name : prefix + "/" + name;
-
-    private static string CommonRoot(string a, string b)
-    {
-        var left = Path.GetFullPath(a).Split(Path.DirectorySeparatorChar);
-        var right = Path.GetFullPath(b).Split(Path.DirectorySeparatorChar);
-        var common = left.Zip(right).TakeWhile(p => p.First == p.Second).Select(p => p.First).ToArray();
-        var path = string.Join(Path.DirectorySeparatorChar, common);
-        return path.Length == 0 ? "/" : path;
-    }
 }

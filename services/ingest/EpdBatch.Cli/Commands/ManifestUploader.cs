@@ -43,7 +43,7 @@ internal static class ManifestUploader
             }
             if (node is JsonObject item)
             {
-                foreach (var reference in MediaReferences(item))
+                foreach (var reference in ManifestMedia.References(item))
                 {
                     var value = reference.GetValue<string>();
                     if (value.Contains("://", StringComparison.Ordinal))
@@ -70,34 +70,5 @@ internal static class ManifestUploader
         var manifestUri = $"az://{InputContainer}/{batch}/manifest.jsonl";
         await blobs.WriteAsync(manifestUri, Encoding.UTF8.GetBytes(output.ToString()), "application/jsonl", ct);
         return manifestUri;
-    }
-
-    /// <summary>The string nodes that hold media locations, in both manifest formats.</summary>
-    private static IEnumerable<JsonValue> MediaReferences(JsonObject item)
-    {
-        if (item["images"] is JsonArray images)
-        {
-            foreach (var image in images.OfType<JsonValue>().ToArray())
-            {
-                yield return image;
-            }
-        }
-        if (item["video"] is JsonValue video)
-        {
-            yield return video;
-        }
-        if (item["body"]?["messages"] is JsonArray messages)
-        {
-            foreach (var content in messages.Select(m => m?["content"]).OfType<JsonArray>())
-            {
-                foreach (var part in content.OfType<JsonObject>())
-                {
-                    if ((part["image_url"]?["url"] ?? part["video_url"]?["url"]) is JsonValue url)
-                    {
-                        yield return url;
-                    }
-                }
-            }
-        }
     }
 }
