@@ -54,7 +54,7 @@ internal sealed class TextAttention : nn.Module
         v = v.contiguous();
         var grouped = q.reshape(b, _kvHeads, Repeats * t, _headDim);            // [batch, kv_heads, rep·seq, head_dim]
         var attended = nn.functional.scaled_dot_product_attention(grouped, k, v, mask);
-        var merged = attended.view(b, _heads, t, _headDim).transpose(1, 2).reshape(b, t, _heads * _headDim);
+        var merged = attended.reshape(b, _heads, t, _headDim).transpose(1, 2).reshape(b, t, _heads * _headDim);
         keys = k.MoveToOuterDisposeScope();
         values = v.MoveToOuterDisposeScope();
         return o_proj.Forward(merged).MoveToOuterDisposeScope();
