@@ -13,9 +13,11 @@ namespace EpdBatch.Video;
 /// <list type="number">
 /// <item>ffprobe lists the video stream and its packets (demux only, no decoding): size, rotation, keyframes and
 /// the exact time of every frame, so the frames to take are known before decoding starts;</item>
-/// <item>one ffmpeg process decodes just those frames: the planner (<c>DecodePlanner</c>) seeks where that is
-/// cheaper than decoding on, and each seek point is an input of its own, all joined into one raw RGB24 stream on
-/// stdout, read frame by frame (one source-size buffer, reused).</item>
+/// <item>one ffmpeg process decodes just those frames: a planner seeks where that is cheaper than decoding on
+/// (mp4/mov and Matroska/WebM only: their indexes seek exactly), each seek point is an input of its own, cut off
+/// just past its last wanted frame, and a select filter keeps exactly the listed frame times, all joined into one
+/// raw RGB24 stream on stdout, read frame by frame into one reused source-size buffer. A seeking decode that falls
+/// short is retried once from the start; wrong frames are never taken.</item>
 /// </list>
 /// Frames come at the source size (after rotation) and the caller's converter resizes them, so the
 /// <see cref="ImagePreprocessor"/> gives exactly the pixels transformers computes from the same decoded frames;
@@ -57,6 +59,15 @@ public sealed class FfmpegFrameSampler : IDisposable
         _slots = new SemaphoreSlim(slots, slots);
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger<FfmpegFrameSampler>.Instance;
+
+        // A worker killed mid-decode runs no finally; its successor removes what it left. Only folders older than
+        // twice the longest deadline any worker may have (validation caps DecodeTimeout at an hour), so a running
+        // decode of a neighbour worker or CLI with other settings is never touched.
+        var stale = PrivateTempDirectory.DeleteStale(_options.TempDirectory, 2 * VideoOptions.MaxDecodeTimeout, _time.GetUtcNow().UtcDateTime);
+        if (stale > 0)
+        {
+            _logger.LogInformation("video: removed {Count} temporary folders left by an earlier worker", stale);
+        }
     }
 
     public VideoOptions Options => _options;

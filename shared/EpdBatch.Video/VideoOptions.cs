@@ -12,6 +12,9 @@ public sealed class VideoOptions : IEpdOptionsSection
 {
     public const int MaxFramesLimit = 1024;
 
+    /// <summary>The longest <see cref="DecodeTimeout"/> accepted.</summary>
+    public static readonly TimeSpan MaxDecodeTimeout = TimeSpan.FromHours(1);
+
     public static string SectionName => "Epd:Video";
 
     /// <summary>Frames sampled from a video whose item names no count.</summary>
@@ -101,7 +104,7 @@ public sealed class VideoOptions : IEpdOptionsSection
             failures.Add($"{section}:{nameof(MaxBytes)} must be positive, not {MaxBytes}.");
         }
 
-        if (DecodeTimeout <= TimeSpan.Zero || DecodeTimeout > TimeSpan.FromHours(1))
+        if (DecodeTimeout <= TimeSpan.Zero || DecodeTimeout > MaxDecodeTimeout)
         {
             failures.Add($"{section}:{nameof(DecodeTimeout)} must be positive and at most 01:00:00, not {DecodeTimeout}.");
         }

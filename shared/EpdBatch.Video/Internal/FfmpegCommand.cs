@@ -8,7 +8,7 @@ namespace EpdBatch.Video.Internal;
 /// to stdout. Each run is an input of its own (<c>-ss</c> before <c>-i</c>: a keyframe seek, then decoding up to the
 /// first wanted frame); <c>-copyts</c> keeps the stream's own timestamps, so a <c>select</c> expression keeps exactly
 /// the wanted frames (by the times the probe listed: a seek that lands late yields too few frames, never wrong
-/// ones), and <c>trim=end_frame</c> ends the input once its frames are out (ffmpeg stops decoding it). Rotation is
+/// ones), and <c>-t</c> ends each input just past its last frame (ffmpeg stops decoding it there). Rotation is
 /// applied explicitly (<c>-noautorotate</c>), so the output size is known before the first byte arrives.
 /// </summary>
 internal static class FfmpegCommand
@@ -17,7 +17,8 @@ internal static class FfmpegCommand
         string file, IReadOnlyList<string> inputOptions, VideoProbe probe, FrameIndex index, IReadOnlyList<DecodeRun> runs, int width, int height, string? scaleFlags, int decoderThreads, double formatStart, bool seek)
     {
         // Well inside one frame: a frame within this of a listed time is that frame.
-        var tolerance = Math.Min(1e-4, index.MinInterval() / 4);
+        var interval = index.MinInterval();
+        var tolerance = Math.Min(1e-4, interval / 4);
         var arguments = new List<string> { "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-copyts", "-filter_complex_threads", "1" };
         var graph = new StringBuilder();
         for (var k = 0; k < runs.Count; k++)
@@ -28,10 +29,17 @@ internal static class FfmpegCommand
 
             // -ss counts from the container's start time; at or before the first frame no seek is needed.
             var offset = first - formatStart;
-            if (seek && offset > 0)
+            var seeks = seek && offset > 0;
+            if (seeks)
             {
                 arguments.AddRange(["-ss", Invariant(offset)]);
             }
+
+            // Where the input ends: half a frame past its last wanted frame. Without it ffmpeg 5 decodes every
+            // input to the end of the file even after trim has closed its branch of the graph (measured: 20 s of
+            // 720p decoded per seek point instead of a few frames).
+            var end = index.Times[run.Frames[^1]] + (interval / 2);
+            arguments.AddRange(["-t", Invariant(end - (seeks ? first : formatStart))]);
 
             arguments.AddRange(inputOptions);
             arguments.AddRange(["-i", file]);

@@ -7,7 +7,7 @@ namespace EpdBatch.Video.Internal;
 /// </summary>
 internal sealed class PrivateTempDirectory : IDisposable
 {
-    public const string Prefix = "epd-video-";
+    public const string Prefix = "epd-video-tmp-";
 
     private PrivateTempDirectory(string path) => Path = path;
 
@@ -27,6 +27,37 @@ internal sealed class PrivateTempDirectory : IDisposable
         }
 
         return new PrivateTempDirectory(path);
+    }
+
+    /// <summary>
+    /// Deletes folders this class made that are older than <paramref name="olderThan"/>: what a worker killed
+    /// mid-decode (no finally runs) left behind. Safe beside running workers when the age exceeds any decode's deadline.
+    /// </summary>
+    public static int DeleteStale(string? parent, TimeSpan olderThan, DateTime utcNow)
+    {
+        parent ??= System.IO.Path.GetTempPath();
+        var deleted = 0;
+        foreach (var dir in Directory.EnumerateDirectories(parent, Prefix + "*"))
+        {
+            try
+            {
+                if (utcNow - Directory.GetLastWriteTimeUtc(dir) > olderThan)
+                {
+                    Directory.Delete(dir, recursive: true);
+                    deleted++;
+                }
+            }
+            catch (IOException)
+            {
+                // Another worker got there first, or it is in use: not ours to fight over.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Another user's (0700): never ours.
+            }
+        }
+
+        return deleted;
     }
 
     public void Dispose()
