@@ -1,0 +1,3 @@
+using EpdBatch.VideoBench;
+
+return await VideoBenchProgram.RunAsync(args);
