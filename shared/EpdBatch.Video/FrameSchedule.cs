@@ -4,8 +4,8 @@ namespace EpdBatch.Video;
 /// Which frames a video is sampled at. N timestamps split the video into N equal spans and take the middle of each:
 /// <c>t_i = start + (i + 0.5) · duration / N</c>, i = 0 … N−1, where <c>start</c> is the first frame's presentation
 /// time and <c>duration</c> runs to the last frame's end. For each timestamp the frame taken is the one on screen at
-/// that time: the last frame whose presentation time is at or before it. So a video of N frames sampled at N gives
-/// every frame once, and at most one frame is taken per span when N is below the frame count. Mid-span times never
+/// that time: the last frame whose presentation time is at or before it. At a constant frame rate, N up to the
+/// frame count gives N distinct frames (a video of N frames sampled at N gives every frame once). Mid-span times never
 /// take the very first or last frame (often black fades); transformers' default (<c>linspace(0, frames-1, N)</c>
 /// on frame indices) takes both ends instead.
 /// </summary>
