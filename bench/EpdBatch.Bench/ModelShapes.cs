@@ -179,7 +179,7 @@ internal static class ModelShapes
         ["layer_norm_eps"] = 1e-5,
         ["projection_dim"] = 768,
         ["initializer_range"] = 0.02,
-        ["initializer_factor"] = 1.0,
+        // initializer_factor is left out: System.Text.Json writes 1.0 as 1, which transformers 5.17's strict config refuses.
     };
 
     private static JsonObject Llama(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, int maxPositions) => new()
