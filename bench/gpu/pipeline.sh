@@ -39,7 +39,10 @@ fi
 gunzip -c "$JOB/tokenizer.json.gz" > "$model/tokenizer.json"
 
 manifest=$JOB/videos.jsonl
-command -v ffmpeg >/dev/null || { manifest=$JOB/images.jsonl; log "no ffmpeg on this host: the job uses one image per item instead of a video"; }
+if ! command -v ffmpeg >/dev/null || [[ ! -d $JOB/videos ]]; then
+  manifest=$JOB/images.jsonl
+  log "no ffmpeg on this host (or no videos carried): the job uses one image per item instead of a video"
+fi
 log "manifest $manifest ($(wc -l < "$manifest") items)"
 for ((r = 1; r <= RUNS; r++)); do
   log "+ epd run (run $r)"
