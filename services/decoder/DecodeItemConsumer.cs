@@ -14,12 +14,13 @@ namespace EpdBatch.Decoder;
 /// <summary>
 /// Loads an item's KV snapshot into the running decode batch, waits for its sequence to finish, publishes the
 /// result and deletes the snapshot. The message stays unacknowledged (so a crash redelivers it) until the result
-/// is out.
+/// is out. An item of a cancelled job is reported as cancelled instead of joining the batch, and its snapshot deleted.
 /// </summary>
 public sealed class DecodeItemConsumer(
     DecodeLoop loop,
     ITensorStore tensors,
     IStageProgress progress,
+    IJobCancellation cancellation,
     IOptions<EpdMessagingOptions> messaging,
     TimeProvider time,
     ILogger<DecodeItemConsumer> logger) : IConsumer<DecodeItem>
@@ -35,6 +36,11 @@ public sealed class DecodeItemConsumer(
     {
         var item = context.Message;
         var ct = context.CancellationToken;
+        if (await ItemConsumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId, logger))
+        {
+            await tensors.DeleteAsync(item.KvKey, ct);
+            return;
+        }
         var started = time.GetUtcNow();
         var bytes = await tensors.GetAsync(item.KvKey, ct)
             ?? throw new PermanentItemException(PipelineStages.Decoder, "intermediate_lost", $"KV snapshot '{item.KvKey}' is gone (expired or evicted)");

@@ -16,7 +16,7 @@ namespace EpdBatch.Encoder;
 /// <summary>
 /// Downloads an item's media, encodes it (or reuses the tokens of equal media), writes the multimodal tokens to the
 /// tensor store and hands the item to prefill. The message is acknowledged only after the tokens are stored and the
-/// prefill message is published.
+/// prefill message is published. An item of a cancelled job is reported as cancelled, not encoded.
 /// </summary>
 public sealed class EncodeItemConsumer(
     EncoderStage stage,
@@ -24,6 +24,7 @@ public sealed class EncodeItemConsumer(
     IBlobStore blobs,
     ITensorStore tensors,
     IStageProgress progress,
+    IJobCancellation cancellation,
     IOptions<EncoderOptions> options,
     IOptions<EpdMessagingOptions> messaging,
     TimeProvider time,
@@ -40,6 +41,10 @@ public sealed class EncodeItemConsumer(
     {
         var item = context.Message;
         var ct = context.CancellationToken;
+        if (await ItemConsumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Encoder, item.JobId, item.ItemIndex, item.CustomId, logger))
+        {
+            return;
+        }
         var started = time.GetUtcNow();
         var ttl = options.Value.TokenTtl;
         var encoded = new List<EncodedMedia>(item.Media.Count);

@@ -14,12 +14,14 @@ namespace EpdBatch.Prefill;
 
 /// <summary>
 /// Builds the item's prompt, reads its multimodal tokens, prefills (batched with other items), stores the KV
-/// snapshot and hands the item to decode. The token entries are deleted once the decode message is out.
+/// snapshot and hands the item to decode. The token entries are deleted once the decode message is out. An item of
+/// a cancelled job is reported as cancelled, not prefilled, and its token entries are deleted.
 /// </summary>
 public sealed class PrefillItemConsumer(
     PrefillStage stage,
     ITensorStore tensors,
     IStageProgress progress,
+    IJobCancellation cancellation,
     IOptions<PrefillOptions> options,
     IOptions<EpdMessagingOptions> messaging,
     TimeProvider time,
@@ -36,6 +38,15 @@ public sealed class PrefillItemConsumer(
     {
         var item = context.Message;
         var ct = context.CancellationToken;
+        if (await ItemConsumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Prefill, item.JobId, item.ItemIndex, item.CustomId, logger))
+        {
+            // Nothing will read the item's tokens now: free them rather than wait for their TTL.
+            foreach (var m in item.Media)
+            {
+                await tensors.DeleteAsync(m.StoreKey, ct);
+            }
+            return;
+        }
         var started = time.GetUtcNow();
         var prompts = stage.Prompts
             ?? throw new PermanentItemException(PipelineStages.Prefill, "no_tokenizer", "the model folder has no tokenizer.json, so text prompts cannot be encoded");

@@ -5,6 +5,7 @@ using EpdBatch.Contracts;
 using EpdBatch.Ingest.Jobs;
 using EpdBatch.Ingest.Manifest;
 using EpdBatch.Pipeline;
+using EpdBatch.Pipeline.Progress;
 using EpdBatch.Pipeline.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,13 +20,14 @@ namespace EpdBatch.Ingest.Coordination;
 internal sealed class JobCoordinator(
     IJobStore store,
     IBlobStore blobs,
+    IJobCancellation cancellation,
     JobSignals signals,
     IOptions<IngestOptions> options,
     TimeProvider time,
     ILogger<JobCoordinator> logger)
 {
-    /// <summary>The error code of an item dropped by a cancel.</summary>
-    public const string CancelledCode = "cancelled";
+    /// <summary>The error code of an item dropped by a cancel (by the ingest, or skipped by a stage).</summary>
+    public const string CancelledCode = IJobCancellation.CancelledCode;
 
     private readonly MediaUriPolicy _uris = MediaUriPolicy.For(blobs);
 
@@ -110,6 +112,9 @@ internal sealed class JobCoordinator(
                     $"Job {jobId} is {JobStateMachine.Name(job.State)}: every item has finished and its results are being exported.");
             }
 
+            // Marked first, so that no crash can leave a cancelling job whose queued items the stages still run.
+            // A mark for a job that finishes before the transition below is harmless: it has nothing left to run.
+            await cancellation.MarkCancelledAsync(jobId, options.Value.Retention, ct);
             if (await store.TryTransitionAsync(jobId, job.State, JobState.Cancelling, time.GetUtcNow(), null, null, ct))
             {
                 logger.LogInformation("Job {JobId} cancelling (was {State})", jobId, JobStateMachine.Name(job.State));
