@@ -101,6 +101,24 @@ public sealed class AzureBlobStore : IBlobStore
         return blob.Uri.AbsoluteUri;
     }
 
+    public async Task<bool> DeleteAsync(string uri, CancellationToken ct)
+    {
+        var location = Locate(uri);
+        var blob = _service.GetBlobContainerClient(location.Container).GetBlobClient(RequireBlobName(uri, location));
+        try
+        {
+            return await _pipeline.ExecuteAsync(
+                static async (blob, token) => (await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: token)).Value,
+                blob,
+                ct);
+        }
+        catch (RequestFailedException e) when (IsNotFound(e))
+        {
+            // The container is gone: so is the blob.
+            return false;
+        }
+    }
+
     public async IAsyncEnumerable<string> ListAsync(string uriPrefix, [EnumeratorCancellation] CancellationToken ct)
     {
         var location = Locate(uriPrefix);

@@ -16,6 +16,9 @@ public interface IBlobStore
     /// <summary>Uploads a local file to <paramref name="container"/>/<paramref name="blobPath"/>; returns the blob's URI.</summary>
     Task<string> UploadFileAsync(string localPath, string container, string blobPath, CancellationToken ct);
 
+    /// <summary>Deletes a blob; true where it existed. Deleting a missing blob (or one in a missing container) is not an error.</summary>
+    Task<bool> DeleteAsync(string uri, CancellationToken ct);
+
     /// <summary>URIs of the blobs whose URI starts with <paramref name="uriPrefix"/>, in the prefix's form, in name order.</summary>
     IAsyncEnumerable<string> ListAsync(string uriPrefix, CancellationToken ct);
 }

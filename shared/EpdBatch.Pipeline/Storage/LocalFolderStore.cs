@@ -85,6 +85,19 @@ public sealed class LocalFolderStore : IBlobStore
         return target;
     }
 
+    public Task<bool> DeleteAsync(string uri, CancellationToken ct)
+    {
+        var path = Resolve(uri);
+        ct.ThrowIfCancellationRequested();
+        if (!File.Exists(path))
+        {
+            return Task.FromResult(false);
+        }
+
+        File.Delete(path);
+        return Task.FromResult(true);
+    }
+
     public async IAsyncEnumerable<string> ListAsync(string uriPrefix, [EnumeratorCancellation] CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(uriPrefix);

@@ -16,6 +16,8 @@ public sealed class FailingBlobStore(IBlobStore inner, string failingFileName) :
     public Task<string> UploadFileAsync(string localPath, string container, string blobPath, CancellationToken ct) =>
         inner.UploadFileAsync(localPath, container, blobPath, ct);
 
+    public Task<bool> DeleteAsync(string uri, CancellationToken ct) => inner.DeleteAsync(uri, ct);
+
     public async IAsyncEnumerable<string> ListAsync(string uriPrefix, [EnumeratorCancellation] CancellationToken ct)
     {
         await foreach (var uri in inner.ListAsync(uriPrefix, ct))

@@ -15,7 +15,7 @@ internal static class ResultsCommand
     public static Command Create()
     {
         var job = new Argument<string>("job") { Description = "The job" };
-        var download = new Option<string?>("--download", "-d") { Description = "Download results.jsonl, errors.jsonl, summary.json (and any part files) into this folder instead of printing" };
+        var download = new Option<string?>("--download", "-d") { Description = "Download results.jsonl, errors.jsonl, summary.json (or, while the job runs, its part files) into this folder instead of printing" };
         var errors = new Option<bool>("--errors") { Description = "Print errors.jsonl instead of results.jsonl" };
         var verbose = CommonOptions.Verbose();
         var connections = ConnectionOptions.Create();
@@ -37,7 +37,18 @@ internal static class ResultsCommand
                 await foreach (var uri in blobs.ListAsync(status.OutputUri, token))
                 {
                     var name = uri[(uri.LastIndexOf('/') + 1)..];
-                    await File.WriteAllBytesAsync(Path.Combine(folder, name), await blobs.ReadAsync(uri, token), token);
+                    byte[] content;
+                    try
+                    {
+                        content = await blobs.ReadAsync(uri, token);
+                    }
+                    catch (BlobNotFoundException)
+                    {
+                        // A part file the export deleted once the job's final files were written.
+                        continue;
+                    }
+
+                    await File.WriteAllBytesAsync(Path.Combine(folder, name), content, token);
                     Console.Out.WriteLine(Path.Combine(folder, name));
                     count++;
                 }
@@ -67,8 +78,17 @@ internal static class ResultsCommand
             var parts = 0;
             await foreach (var uri in blobs.ListAsync(status.OutputUri + kind + ".partial-", token))
             {
-                await WriteAsync(await blobs.ReadAsync(uri, token), token);
-                parts++;
+                try
+                {
+                    await WriteAsync(await blobs.ReadAsync(uri, token), token);
+                    parts++;
+                }
+                catch (BlobNotFoundException)
+                {
+                    // The export deletes the parts once the final files are written: the job finished meanwhile.
+                    Console.Error.WriteLine($"epd: job {id} finished while its parts were read; run 'epd results {id}' again for {kind}.jsonl");
+                    return ExitCodes.Ok;
+                }
             }
 
             Console.Error.WriteLine($"epd: job {id} is {status.StateName}: {(parts == 0 ? "no " + kind + " written yet" : $"the {kind} flushed so far ({parts} part files), in the order they finished")}");

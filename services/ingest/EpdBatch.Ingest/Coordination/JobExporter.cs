@@ -7,6 +7,7 @@ using EpdBatch.Contracts;
 using EpdBatch.Ingest.Jobs;
 using EpdBatch.Pipeline;
 using EpdBatch.Pipeline.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EpdBatch.Ingest.Coordination;
@@ -14,20 +15,24 @@ namespace EpdBatch.Ingest.Coordination;
 /// <summary>
 /// Writes a job's outputs under <see cref="JobRecord.OutputFolder"/>: while it runs, part files of the outcomes
 /// recorded since the last part (<c>results.partial-NNNN.jsonl</c>, <c>errors.partial-NNNN.jsonl</c>); at the end,
-/// <c>results.jsonl</c> and <c>errors.jsonl</c> ordered by item index, and <c>summary.json</c>.
+/// <c>results.jsonl</c> and <c>errors.jsonl</c> ordered by item index, and <c>summary.json</c>, after which the parts
+/// are deleted: a finished job's folder holds those three files alone.
 /// </summary>
 /// <remarks>
 /// A part covers the completion log from the last committed position; its number and range are committed in the
 /// store only after its files are written. A replica that dies in between leaves an uncommitted part, which the
 /// next flush writes again under the same number with a superset of its outcomes: every outcome is in exactly
-/// one committed part. <see cref="IBlobStore"/> cannot delete, so the parts stay beside the final files.
+/// one committed part. The final files are made from the store, not from the parts, and are written before any part
+/// is deleted; the job leaves its finalizing (or cancelling) state only after both. A replica that dies in between
+/// leaves final files and some parts, and the next driver writes the same final files again and deletes what is left.
 /// </remarks>
-internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<IngestOptions> options)
+internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<IngestOptions> options, ILogger<JobExporter> logger)
 {
     public const string ResultsFile = "results.jsonl";
     public const string ErrorsFile = "errors.jsonl";
     public const string SummaryFile = "summary.json";
     private const string JsonLines = "application/x-ndjson";
+    private const string PartInfix = ".partial-";
     private const int MaxOutcomesPerPart = 10_000;
 
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -48,18 +53,18 @@ internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<In
         // outcomes, so it never leaves a stale file of that number behind.
         if (results.WrittenCount > 0)
         {
-            await blobs.WriteAsync($"{job.OutputFolder}results.partial-{part}.jsonl", results.WrittenMemory, JsonLines, ct);
+            await blobs.WriteAsync($"{job.OutputFolder}results{PartInfix}{part}.jsonl", results.WrittenMemory, JsonLines, ct);
         }
 
         if (errors.WrittenCount > 0)
         {
-            await blobs.WriteAsync($"{job.OutputFolder}errors.partial-{part}.jsonl", errors.WrittenMemory, JsonLines, ct);
+            await blobs.WriteAsync($"{job.OutputFolder}errors{PartInfix}{part}.jsonl", errors.WrittenMemory, JsonLines, ct);
         }
 
         return await store.CommitFlushAsync(job.Id, job.Flushed, job.Flushed + outcomes.Count, ct);
     }
 
-    /// <summary>Writes the final files; <paramref name="finalState"/> and <paramref name="finishedAt"/> go into the summary.</summary>
+    /// <summary>Writes the final files, then deletes the parts; <paramref name="finalState"/> and <paramref name="finishedAt"/> go into the summary.</summary>
     public async Task ExportAsync(JobRecord job, JobState finalState, DateTimeOffset finishedAt, CancellationToken ct)
     {
         var outcomes = await store.ReadOutcomesAsync(job.Id, ct);
@@ -68,6 +73,40 @@ internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<In
         await blobs.WriteAsync(job.OutputFolder + ErrorsFile, errors.WrittenMemory, JsonLines, ct);
         var summary = BuildSummary(job, finalState, finishedAt, outcomes, options.Value);
         await blobs.WriteAsync(job.OutputFolder + SummaryFile, Encoding.UTF8.GetBytes(summary.ToJsonString(s_indented) + "\n"), "application/json", ct);
+        await DeletePartsAsync(job, ct);
+    }
+
+    /// <summary>The part files the job has written (and not yet deleted), results' first.</summary>
+    public async Task<IReadOnlyList<string>> ListPartsAsync(JobRecord job, CancellationToken ct)
+    {
+        var parts = new List<string>();
+        foreach (var kind in new[] { "results", "errors" })
+        {
+            await foreach (var uri in blobs.ListAsync(job.OutputFolder + kind + PartInfix, ct))
+            {
+                parts.Add(uri);
+            }
+        }
+
+        return parts;
+    }
+
+    private async Task DeletePartsAsync(JobRecord job, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var part in await ListPartsAsync(job, ct))
+            {
+                await blobs.DeleteAsync(part, ct);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !TransientFailures.IsTransient(e))
+        {
+            // The final files are written and complete: a store that lets us write but not delete (a SAS without
+            // the delete permission, say) leaves the parts behind rather than failing a finished job.
+            logger.LogWarning("Job {JobId}: cannot delete its part files under {Output}, they stay beside the final files: {Message}",
+                job.Id, SecretRedactor.Redact(job.OutputFolder), SecretRedactor.Redact(e.Message));
+        }
     }
 
     private static (ArrayBufferWriter<byte> Results, ArrayBufferWriter<byte> Errors) Render(JobRecord job, IReadOnlyList<ItemOutcome> outcomes)
