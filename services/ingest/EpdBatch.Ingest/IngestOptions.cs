@@ -51,6 +51,14 @@ public sealed class IngestOptions
     /// <summary>Encode commands published at once before their progress is recorded; after a crash at most this many are sent twice.</summary>
     public int PublishWindow { get; set; } = 64;
 
+    /// <summary>
+    /// Most items of one job sent to the stages and not yet finished. It bounds what a job holds at once, whatever
+    /// its size: messages in the queues, multimodal tokens and KV snapshots in Redis (up to this many snapshots
+    /// wait for a decoder when decode is the slowest stage: size it to the model's snapshot size). It should
+    /// exceed what the stages take in at once (replicas × prefetch), or they idle.
+    /// </summary>
+    public int MaxInFlight { get; set; } = 256;
+
     /// <summary>Finished results are written to a part file once this many are waiting…</summary>
     public int FlushEveryItems { get; set; } = 100;
 
@@ -114,6 +122,7 @@ public sealed class IngestOptions
         Range(nameof(MaxPromptChars), MaxPromptChars, 1, 10_000_000);
         Range(nameof(MaxTopK), MaxTopK, 0, 1_000_000);
         Range(nameof(PublishWindow), PublishWindow, 1, 10_000);
+        Range(nameof(MaxInFlight), MaxInFlight, 1, 1_000_000);
         Range(nameof(FlushEveryItems), FlushEveryItems, 1, 1_000_000);
         if (!(MaxTemperature >= 0 && MaxTemperature <= 100))
         {

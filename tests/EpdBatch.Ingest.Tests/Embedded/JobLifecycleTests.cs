@@ -6,6 +6,7 @@ using EpdBatch.Ingest.Tests.Support;
 using EpdBatch.Pipeline.Storage;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace EpdBatch.Ingest.Tests.Embedded;
 
@@ -95,7 +96,7 @@ public class JobLifecycleTests
         Assert.That((double)summary["items_per_second"]!, Is.GreaterThan(0));
         Assert.That((int)summary["configuration"]!["max_images_per_item"]!, Is.EqualTo(8));
         Assert.That(summary["timestamps"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "validating", "in_progress", "finalizing", "completed" }));
-        await AssertPartsHoldEveryOutcomeOnceAsync(job, results, errors);
+        Assert.That(await ListOutputAsync(job), Is.EqualTo(new[] { "errors.jsonl", "results.jsonl", "summary.json" }), "the part files are deleted at the end");
     }
 
     [Test]
@@ -187,7 +188,58 @@ public class JobLifecycleTests
         var job = await _ingest.WaitAsync(jobId);
         var results = Outputs.ParseLines(await _ingest.ReadOutputAsync(job, "results.jsonl"));
         Assert.That(results.Select(Outputs.CustomId), Is.EqualTo(ids));
-        await AssertPartsHoldEveryOutcomeOnceAsync(job, results, []);
+        Assert.That(await ListOutputAsync(job), Is.EqualTo(new[] { "errors.jsonl", "results.jsonl", "summary.json" }));
+    }
+
+    [Test]
+    public async Task No_more_than_the_in_flight_window_is_sent_before_items_finish()
+    {
+        _ingest = await IngestHost.StartEmbeddedAsync(_stage, o => (o.MaxInFlight, o.PublishWindow) = (3, 2));
+        var ids = Enumerable.Range(0, 10).Select(i => $"hold-{i}").ToList();
+        var manifest = _ingest.WriteManifest("m.jsonl", ids.Select(id => Lines.Native(id)).Append("{broken"));
+
+        var jobId = (await _ingest.Jobs.SubmitAsync(new JobSubmission(manifest, Out), CancellationToken.None)).JobId;
+        await _ingest.WaitUntilAsync(jobId, j => j.Published >= 3);
+        await Task.Delay(500);
+        var held = (await _ingest.Jobs.GetAsync(jobId, CancellationToken.None))!;
+
+        // The invalid line is terminal without being sent: it takes no room in the window.
+        Assert.That((held.Published, held.Failed, _stage.TotalReceived), Is.EqualTo((3, 1, 3)), "three sent, none finished: the window is full");
+        _stage.Hold.SetResult();
+        var job = await _ingest.WaitAsync(jobId);
+        Assert.That((job.State, job.Completed, job.Published), Is.EqualTo((JobState.Completed, 10, 10)));
+        Assert.That(_stage.TotalReceived, Is.EqualTo(10));
+    }
+
+    [Test]
+    public async Task A_crash_between_the_final_files_and_deleting_the_parts_is_finished_by_the_next_pass()
+    {
+        InterruptedCleanupBlobStore? blobs = null;
+        _ingest = await IngestHost.StartEmbeddedAsync(_stage, services: s => s.AddSingleton<IBlobStore>(sp =>
+            blobs = new InterruptedCleanupBlobStore(new LocalFolderStore(sp.GetRequiredService<IOptions<EpdStorageOptions>>().Value.LocalRoot!))));
+        _stage.Failing["n3"] = true;
+        _stage.Failing["n9"] = true;
+        var ids = Enumerable.Range(0, 23).Select(i => $"n{i}").ToList();
+        var manifest = _ingest.WriteManifest("m.jsonl", ids.Select(id => Lines.Native(id)));
+
+        var jobId = (await _ingest.Jobs.SubmitAsync(new JobSubmission(manifest, Out), CancellationToken.None)).JobId;
+        var atCrash = await blobs!.AtInterruption.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var job = await _ingest.WaitAsync(jobId);
+
+        // At the crash: the final files complete, and the parts, which together hold every outcome once.
+        Assert.That(job.State, Is.EqualTo(JobState.Completed));
+        Assert.That(job.Parts, Is.GreaterThan(0));
+        Assert.That(atCrash.Keys, Is.SupersetOf(new[] { "results.jsonl", "errors.jsonl", "summary.json", "results.partial-0001.jsonl" }));
+        var results = Outputs.ParseLines(await _ingest.ReadOutputAsync(job, "results.jsonl"));
+        var errors = Outputs.ParseLines(await _ingest.ReadOutputAsync(job, "errors.jsonl"));
+        Assert.That(Outputs.ParseLines(atCrash["results.jsonl"]).Select(l => l.ToJsonString()), Is.EqualTo(results.Select(l => l.ToJsonString())));
+        Assert.That(PartLines(atCrash, "results"), Is.EquivalentTo(results.Select(l => l.ToJsonString())), "each result in exactly one part, byte for byte");
+        Assert.That(PartLines(atCrash, "errors"), Is.EquivalentTo(errors.Select(l => l.ToJsonString())));
+        Assert.That(results.Concat(errors).Select(Outputs.CustomId), Is.EquivalentTo(ids));
+
+        // The next pass wrote the same final files again and deleted the parts left.
+        Assert.That(await ListOutputAsync(job), Is.EqualTo(new[] { "errors.jsonl", "results.jsonl", "summary.json" }));
+        Assert.That(await _ingest.ReadOutputAsync(job, "results.jsonl"), Is.EqualTo(atCrash["results.jsonl"]));
     }
 
     [Test]
@@ -424,11 +476,18 @@ public class JobLifecycleTests
         return lines;
     }
 
-    private async Task AssertPartsHoldEveryOutcomeOnceAsync(JobStatus job, List<JsonObject> results, List<JsonObject> errors)
+    private static IEnumerable<string> PartLines(IReadOnlyDictionary<string, string> files, string kind) =>
+        files.Where(f => f.Key.StartsWith(kind + ".partial-", StringComparison.Ordinal)).SelectMany(f => Outputs.ParseLines(f.Value)).Select(l => l.ToJsonString());
+
+    /// <summary>The names of the files in the job's output folder, in name order.</summary>
+    private async Task<List<string>> ListOutputAsync(JobStatus job)
     {
-        var resultParts = await ReadPartsAsync(job, "results");
-        var errorParts = await ReadPartsAsync(job, "errors");
-        Assert.That(resultParts.Select(l => l.ToJsonString()), Is.EquivalentTo(results.Select(l => l.ToJsonString())), "each result in exactly one part, byte for byte");
-        Assert.That(errorParts.Select(l => l.ToJsonString()), Is.EquivalentTo(errors.Select(l => l.ToJsonString())));
+        var names = new List<string>();
+        await foreach (var uri in _ingest.Blobs.ListAsync(job.OutputUri, CancellationToken.None))
+        {
+            names.Add(uri[(uri.LastIndexOf('/') + 1)..]);
+        }
+
+        return names;
     }
 }

@@ -5,6 +5,7 @@ using EpdBatch.Ingest.Jobs;
 using EpdBatch.Ingest.Tests.Support;
 using EpdBatch.Pipeline.Storage;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -116,7 +117,9 @@ public class DistributedJobTests
             // A killed process releases nothing: its lease runs out by itself (here 2 s) before another replica takes over.
             Assert.That(await store.TryAcquireLeaseAsync(jobId, "killed-replica", TimeSpan.FromSeconds(2), CancellationToken.None), Is.True);
 
-            var second = await StartIngestAsync("ingest-2");
+            // The replacement also "crashes" once between writing the final files and deleting the parts.
+            var blobs = new InterruptedCleanupBlobStore(new AzureBlobStore(TestServers.Blob, Options.Create(new EpdStorageOptions()), TimeProvider.System));
+            var second = await StartIngestAsync("ingest-2", s => s.AddSingleton<IBlobStore>(blobs));
             var job = await second.WaitAsync(jobId, TimeSpan.FromSeconds(60));
 
             Assert.That(job.State, Is.EqualTo(JobState.Completed));
@@ -128,19 +131,22 @@ public class DistributedJobTests
             Assert.That(errors.Select(Outputs.CustomId), Is.EqualTo(new[] { "item-7", "item-31" }));
             Assert.That(_stage.Received.Values.Max(), Is.GreaterThan(1), "the unrecorded window was sent again, and its duplicates absorbed");
 
-            var parts = new List<JsonObject>();
-            await foreach (var uri in second.Blobs.ListAsync(job.OutputUri + "results.partial-", CancellationToken.None))
+            var atCrash = await blobs.AtInterruption.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            var parts = atCrash.Where(f => f.Key.StartsWith("results.partial-", StringComparison.Ordinal)).SelectMany(f => Outputs.ParseLines(f.Value));
+            Assert.That(parts.Select(Outputs.CustomId), Is.EquivalentTo(results.Select(Outputs.CustomId)), "each result exported in exactly one part, across the restart");
+            var left = new List<string>();
+            await foreach (var uri in second.Blobs.ListAsync(job.OutputUri, CancellationToken.None))
             {
-                parts.AddRange(Outputs.ParseLines(Encoding.UTF8.GetString(await second.Blobs.ReadAsync(uri, CancellationToken.None))));
+                left.Add(uri[(uri.LastIndexOf('/') + 1)..]);
             }
 
-            Assert.That(parts.Select(Outputs.CustomId), Is.EquivalentTo(results.Select(Outputs.CustomId)), "each result exported in exactly one part, across the restart");
+            Assert.That(left, Is.EqualTo(new[] { "errors.jsonl", "results.jsonl", "summary.json" }), "the parts are deleted once the final files are written, across the second crash");
         }
     }
 
-    private async Task<IngestHost> StartIngestAsync(string tag = "ingest")
+    private async Task<IngestHost> StartIngestAsync(string tag = "ingest", Action<IServiceCollection>? services = null)
     {
-        var ingest = await IngestHost.StartDistributedAsync(_names, tag: tag);
+        var ingest = await IngestHost.StartDistributedAsync(_names, services: services, tag: tag);
         _ingests.Add(ingest);
         return ingest;
     }

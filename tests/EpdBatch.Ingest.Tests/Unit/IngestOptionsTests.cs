@@ -20,11 +20,12 @@ public class IngestOptionsTests
             PollInterval = TimeSpan.FromSeconds(10),
             LeaseDuration = TimeSpan.FromSeconds(5),
             CancelGracePeriod = TimeSpan.FromSeconds(-1),
+            MaxInFlight = 0,
         };
 
         var failures = options.GetValidationFailures();
 
-        foreach (var name in new[] { "MaxLineBytes", "MaxImagesPerItem", "DefaultMaxTokens", "JobQueue", "EncodeQueue", "KeyPrefix", "LeaseDuration", "CancelGracePeriod" })
+        foreach (var name in new[] { "MaxLineBytes", "MaxImagesPerItem", "DefaultMaxTokens", "JobQueue", "EncodeQueue", "KeyPrefix", "LeaseDuration", "CancelGracePeriod", "MaxInFlight" })
         {
             Assert.That(failures, Has.Some.Contains($"Epd:Ingest:{name}"), name);
         }

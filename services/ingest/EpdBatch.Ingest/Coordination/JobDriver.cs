@@ -48,8 +48,13 @@ internal sealed class JobDriver(
                     continue;
 
                 case JobState.InProgress when job.Published < job.Items:
-                    await PublishAsync(job, run, ct);
-                    continue;
+                    if (await PublishAsync(job, run, ct))
+                    {
+                        continue;
+                    }
+
+                    // The in-flight window is full: wait for outcomes (a wake-up) or the next poll.
+                    break;
 
                 case JobState.InProgress when job.Validated && job.Terminal >= job.Total:
                     // The last outcomes go to a part too, so that the parts together hold every outcome once.
@@ -216,7 +221,12 @@ internal sealed class JobDriver(
         }
     }
 
-    private async Task PublishAsync(JobRecord job, RunState run, CancellationToken ct)
+    /// <summary>
+    /// Publishes windows of encode commands while the job has room in its in-flight window
+    /// (<see cref="IngestOptions.MaxInFlight"/>); false where it stopped for want of room, true otherwise (all
+    /// published, or the job left <c>in_progress</c>).
+    /// </summary>
+    private async Task<bool> PublishAsync(JobRecord job, RunState run, CancellationToken ct)
     {
         var published = job.Published;
         while (published < job.Items)
@@ -225,11 +235,22 @@ internal sealed class JobDriver(
             var current = await store.GetAsync(job.Id, ct);
             if (current is not { State: JobState.InProgress })
             {
-                return;
+                return true;
             }
 
             await MaybeFlushAsync(current, run, ct);
-            var items = await store.GetItemsAsync(job.Id, published, _options.PublishWindow, ct);
+
+            // Sent and not yet terminal (invalid lines are terminal without being sent). Bounding this bounds what
+            // a job holds anywhere at once, whatever its size: messages in the queues, and the tokens and KV
+            // snapshots in Redis that wait for the next stage.
+            var inFlight = published - (current.Terminal - current.Invalid);
+            var room = Math.Min(_options.PublishWindow, _options.MaxInFlight - inFlight);
+            if (room <= 0)
+            {
+                return false;
+            }
+
+            var items = await store.GetItemsAsync(job.Id, published, room, ct);
             if (items.Count == 0)
             {
                 throw new InvalidOperationException($"Job {job.Id} records {job.Items} items but stores only {published}.");
@@ -246,6 +267,7 @@ internal sealed class JobDriver(
         }
 
         logger.LogInformation("Job {JobId}: all {Items} items published", job.Id, job.Items);
+        return true;
     }
 
     private async Task MaybeFlushAsync(JobRecord job, RunState run, CancellationToken ct)
