@@ -19,7 +19,8 @@ internal sealed class ServiceProcesses : IAsyncDisposable
         Directory.CreateDirectory(folder);
     }
 
-    public async Task StartAsync(string stage, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>Starts one more process of <paramref name="stage"/> and waits until it is ready; returns its name (<c>ingest-0</c>, ...).</summary>
+    public async Task<string> StartAsync(string stage, IReadOnlyDictionary<string, string>? settings = null)
     {
         var name = $"{stage}-{_processes.Count(p => p.Name.StartsWith(stage, StringComparison.Ordinal))}";
         var ready = Path.Combine(_folder, name + ".ready");
@@ -64,6 +65,15 @@ internal sealed class ServiceProcesses : IAsyncDisposable
             }
             await Task.Delay(200);
         }
+        return name;
+    }
+
+    /// <summary>SIGKILLs the process <paramref name="name"/>: no shutdown code runs, as when a machine dies.</summary>
+    public async Task KillAsync(string name)
+    {
+        var process = _processes.Single(p => p.Name == name).Process;
+        process.Kill(entireProcessTree: false);
+        await process.WaitForExitAsync();
     }
 
     public IEnumerable<string> Logs => _processes.Select(p => p.Log);
