@@ -59,7 +59,7 @@ public sealed class PromptEncoder
             }
             var isImage = next == image;
             ids.Add(isImage ? _config.ImageTokenId : _config.VideoTokenId!.Value);
-            rest = rest[(isImage ? PromptTemplate.ImagePlaceholder.Length : PromptTemplate.VideoPlaceholder.Length)..];
+            rest = rest[(next + (isImage ? PromptTemplate.ImagePlaceholder.Length : PromptTemplate.VideoPlaceholder.Length))..];
         }
         return [.. ids];
     }
