@@ -20,7 +20,8 @@ internal static class BenchProgram
 
           make-model --shape NAME --out DIR [--dtype f32|bf16] [--seed N] [--config-only]
               Writes a random-weight llava-hf checkpoint: config.json, generation_config.json,
-              preprocessor_config.json and model.safetensors (2 GiB shards with an index above that).
+              preprocessor_config.json, a byte-level tokenizer.json (ids 0-259; kept if the folder has
+              one) and model.safetensors (2 GiB shards with an index above that).
               Weights: N(0, 0.02), norm scales 1 + N(0, 0.02), fixed by --seed (default 1234).
               --config-only writes the configs alone (bench/peer/hf_peer.py make then adds weights).
               --dtype defaults to f32.

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using EpdBatch.Model.Config;
 using EpdBatch.Model.Loading;
+using EpdBatch.Text;
 
 namespace EpdBatch.Bench;
 
@@ -34,6 +35,13 @@ internal static class MakeModelCommand
         if (shape.VideoPreprocessorConfig is { } video)
         {
             WriteJson(Path.Combine(outDir, "video_preprocessor_config.json"), video);
+        }
+        // A byte-level tokenizer (ids 0-259, inside every shape's vocabulary), so that the folder runs end to end
+        // through `epd run` / `epd infer --prompt`; a tokenizer already there (e.g. Qwen's) is kept.
+        var tokenizerPath = Path.Combine(outDir, "tokenizer.json");
+        if (!File.Exists(tokenizerPath))
+        {
+            TokenizerJsonWriter.WriteByteLevel(tokenizerPath, ["<s>", "</s>", PromptTemplate.ImagePlaceholder, PromptTemplate.VideoPlaceholder]);
         }
         // The runtime's own reader checks the config before any weight is written.
         var config = LlavaConfig.Load(outDir);

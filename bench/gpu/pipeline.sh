@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # The GPU session's pipeline phase, run from the repository root on the GPU host (PyTorch with CUDA, transformers,
-# no .NET, no network). Needs .gpu/epd.tar.gz (TOOL=epd bench/gpu/publish.sh) and .gpu/job (bench/gpu/make-job.sh):
-# carry both.
+# no .NET, no network). Needs .gpu/epd.tar.gz (TOOL=epd bench/gpu/publish.sh) and a job folder made by
+# bench/gpu/make-job.sh ($JOB: .gpu/job for onevision-0.5b, .gpu/job-7b for llava-1.5-7b): carry both.
 #
-#   1. transformers draws the llava-onevision-0.5b shape's random weights (bf16) from the carried configs;
+#   1. transformers draws the job's shape's random weights (bf16) from the carried configs (once per host);
 #   2. `epd run` (embedded: ingest, encoder, prefill and decoder in one process, each stage's device set on its own,
-#      here all cuda:0) runs the 64-item video job $RUNS times (the image job where the host has no ffmpeg); each
+#      here all cuda:0) runs the 64-item job $RUNS times (videos where the host has ffmpeg, else images); each
 #      run's summary.json (items/s, per-stage busy time and queue wait) comes back as $OUT/summary-N.json and its
 #      console output goes into $OUT/pipeline.log;
 #   3. `epd plan profile` measures the stage costs on this GPU for the planner.
 #
-# Environment: OUT (default .gpu/out), MODELS (default .gpu/models), RUNS (default 3).
+# Environment: JOB (default .gpu/job), OUT (default .gpu/out), MODELS (default .gpu/models), RUNS (default 3),
+# PROFILE (1: also profile), DECODE_BATCH (the decoder's MaxBatchSize, default 64).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 OUT=${OUT:-$PWD/.gpu/out}
 MODELS=${MODELS:-$PWD/.gpu/models}
 RUNS=${RUNS:-3}
-JOB=$PWD/.gpu/job
+JOB=$(realpath "${JOB:-.gpu/job}")
 EPD_DIR=${TMPDIR:-/tmp}/epd-cli
 EPD=$EPD_DIR/epd
-model=$MODELS/onevision-0.5b
+shape=$(cat "$JOB/shape")
+model=$MODELS/$shape
 mkdir -p "$OUT" "$MODELS"
 { date -u; nvidia-smi; python3 -c 'import torch, transformers; print("torch", torch.__version__, "CUDA", torch.version.cuda, "transformers", transformers.__version__)'; nproc; } >> "$OUT/pipeline.log" 2>&1
 log() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$OUT/pipeline.log"; }
@@ -36,10 +38,10 @@ if [[ ! -f $model/model.safetensors && ! -f $model/model.safetensors.index.json 
   log "+ transformers draws the weights"
   python3 -u bench/peer/hf_peer.py make --model "$model" --dtype bf16 2>&1 | tail -3 | tee -a "$OUT/pipeline.log"
 fi
-gunzip -c "$JOB/tokenizer.json.gz" > "$model/tokenizer.json"
+gunzip -c "$JOB/model/tokenizer.json.gz" > "$model/tokenizer.json"
 
 manifest=$JOB/videos.jsonl
-if ! command -v ffmpeg >/dev/null || [[ ! -d $JOB/videos ]]; then
+if ! command -v ffmpeg >/dev/null || [[ ! -f $JOB/videos.jsonl || ! -d $JOB/videos ]]; then
   manifest=$JOB/images.jsonl
   log "no ffmpeg on this host (or no videos carried): the job uses one image per item instead of a video"
 fi
@@ -62,6 +64,6 @@ done
 if [[ ${PROFILE:-1} == 1 ]]; then
   log "+ epd plan profile (cuda)"
   timeout 240 "$EPD" plan profile -m "$model" --device cuda --device-memory-gb 80 --repeats 3 \
-    -o "$OUT/profile-onevision-0.5b-h100.json" > "$OUT/profile.log" 2>&1
+    -o "$OUT/profile-$shape.json" > "$OUT/profile.log" 2>&1
   log "profile exit $?"
 fi
