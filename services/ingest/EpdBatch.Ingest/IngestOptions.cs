@@ -18,6 +18,13 @@ public sealed class IngestOptions
     /// <summary>Most images one item may have (a video counts apart; at most one per item).</summary>
     public int MaxImagesPerItem { get; set; } = 8;
 
+    /// <summary>
+    /// Most frames an item may ask to sample from its video (<c>video_frames</c>, or <c>num_frames</c> in an OpenAI
+    /// line's <c>mm_processor_kwargs</c>); a larger request is rejected with <c>limit_exceeded</c>. Where this section does
+    /// not set it, it is the encoders' cap <c>Epd:Video:MaxFrames</c> (32 where neither is set), so one setting serves both.
+    /// </summary>
+    public int MaxVideoFrames { get; set; } = 32;
+
     /// <summary>Largest <c>max_tokens</c> an item may ask for.</summary>
     public int MaxTokensLimit { get; set; } = 4096;
 
@@ -117,6 +124,7 @@ public sealed class IngestOptions
         Range(nameof(MaxLineBytes), MaxLineBytes, 256, 64 * 1024 * 1024);
         Range(nameof(MaxItemsPerJob), MaxItemsPerJob, 1, 10_000_000);
         Range(nameof(MaxImagesPerItem), MaxImagesPerItem, 0, 1024);
+        Range(nameof(MaxVideoFrames), MaxVideoFrames, 1, 1024);
         Range(nameof(MaxTokensLimit), MaxTokensLimit, 1, 1_000_000);
         Range(nameof(DefaultMaxTokens), DefaultMaxTokens, 1, MaxTokensLimit);
         Range(nameof(MaxPromptChars), MaxPromptChars, 1, 10_000_000);

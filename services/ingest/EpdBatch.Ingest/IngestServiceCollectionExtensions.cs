@@ -17,6 +17,9 @@ namespace EpdBatch.Ingest;
 
 public static class IngestServiceCollectionExtensions
 {
+    /// <summary>The encoders' frame cap (<c>VideoOptions.MaxFrames</c>), the default of <see cref="IngestOptions.MaxVideoFrames"/>.</summary>
+    private const string VideoMaxFramesKey = "Epd:Video:MaxFrames";
+
     /// <summary>
     /// The ingest service: <see cref="IngestOptions"/> (section <c>Epd:Ingest</c>, validated at start), the job and
     /// schedule stores (Redis where <see cref="EpdConnectionOptions.Redis"/> is set, in-process otherwise), the blob
@@ -70,6 +73,15 @@ public static class IngestServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<IngestOptions>()
             .Bind(configuration.GetSection(IngestOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
+            .Configure(options =>
+            {
+                // The frame cap is the encoders' (Epd:Video:MaxFrames) unless the ingest is given its own.
+                if (configuration[$"{IngestOptions.SectionName}:{nameof(IngestOptions.MaxVideoFrames)}"] is null
+                    && configuration.GetValue<int?>(VideoMaxFramesKey) is { } videoMax)
+                {
+                    options.MaxVideoFrames = videoMax;
+                }
+            })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>());
 

@@ -78,6 +78,50 @@ public class ManifestReaderTests
     }
 
     [Test]
+    public async Task A_video_items_frame_count_is_carried_in_both_formats_and_checked_against_the_cap()
+    {
+        const string Clip = "az://media/clip.mp4";
+        var native = await ReadAsync(
+            Lines.Native("own", "What happens?", [], video: Clip, extra: new { video_frames = 12 }),
+            Lines.Native("default", "What happens?", [], video: Clip),
+            Lines.Native("over", "x", [], video: Clip, extra: new { video_frames = 33 }),
+            Lines.Native("zero", "x", [], video: Clip, extra: new { video_frames = 0 }),
+            Lines.Native("text", "x", [], video: Clip, extra: new { video_frames = "8" }),
+            Lines.Native("no-video", "x", extra: new { video_frames = 8 }),
+            Lines.Native("mixed", "x", ["az://media/a.jpg"], video: Clip, extra: new { video_frames = 32 }));
+
+        Assert.That(native[0].Item!.Media, Is.EqualTo(new[] { new MediaReference(MediaKind.Video, Clip, 12) }));
+        Assert.That(native[1].Item!.Media, Is.EqualTo(new[] { new MediaReference(MediaKind.Video, Clip) }), "no count: the encoder's default");
+        Assert.That(native.Skip(2).Take(4).Select(e => (e.Error?.Code, e.Error?.Message)), Is.EqualTo(new (string?, string?)[]
+        {
+            (ManifestErrorCodes.LimitExceeded, "video_frames is 33, more than the limit of 32 frames per video"),
+            (ManifestErrorCodes.OutOfRange, "video_frames must be at least 1, not 0"),
+            (ManifestErrorCodes.InvalidValue, "video_frames must be an integer"),
+            (ManifestErrorCodes.InvalidValue, "a frame count is given but the item has no video"),
+        }));
+        Assert.That(native[6].Item!.Media, Is.EqualTo(new[] { new MediaReference(MediaKind.Image, "az://media/a.jpg"), new MediaReference(MediaKind.Video, Clip, 32) }),
+            "the count goes to the video alone");
+
+        var openAi = await ReadAsync(Reader(new IngestOptions { MaxVideoFrames = 16 }), Bytes(
+            Lines.OpenAi("own", video: Clip, body: new { mm_processor_kwargs = new { num_frames = 6 } }),
+            Lines.OpenAi("default", video: Clip, body: new { mm_processor_kwargs = (object?)null }),
+            Lines.OpenAi("over", video: Clip, body: new { mm_processor_kwargs = new { num_frames = 17 } }),
+            Lines.OpenAi("other-kwarg", video: Clip, body: new { mm_processor_kwargs = new { num_frames = 4, fps = 1 } }),
+            Lines.OpenAi("not-object", video: Clip, body: new { mm_processor_kwargs = 4 }),
+            Lines.OpenAi("no-video", images: ["az://media/a.jpg"], body: new { mm_processor_kwargs = new { num_frames = 4 } })));
+
+        Assert.That(openAi[0].Item!.Media, Is.EqualTo(new[] { new MediaReference(MediaKind.Video, Clip, 6) }));
+        Assert.That(openAi[1].Item!.Media, Is.EqualTo(new[] { new MediaReference(MediaKind.Video, Clip) }));
+        Assert.That(openAi.Skip(2).Select(e => (e.Error?.Code, e.Error?.Message)), Is.EqualTo(new (string?, string?)[]
+        {
+            (ManifestErrorCodes.LimitExceeded, "body.mm_processor_kwargs.num_frames is 17, more than the limit of 16 frames per video"),
+            (ManifestErrorCodes.UnsupportedParameter, "body.mm_processor_kwargs.fps is not supported (only num_frames)"),
+            (ManifestErrorCodes.InvalidValue, "body.mm_processor_kwargs must be an object, not a number"),
+            (ManifestErrorCodes.InvalidValue, "a frame count is given but the item has no video"),
+        }));
+    }
+
+    [Test]
     public async Task Format_is_decided_per_file_by_its_first_valid_line()
     {
         var reader = Reader();

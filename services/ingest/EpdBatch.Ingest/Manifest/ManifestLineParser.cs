@@ -19,7 +19,7 @@ internal sealed class ManifestLineParser
     private static readonly JsonDocumentOptions s_json = new() { MaxDepth = 64, AllowDuplicateProperties = false };
     private static readonly HashSet<string> s_nativeFields = new(StringComparer.Ordinal)
     {
-        "custom_id", "prompt", "images", "video", "max_tokens", "temperature", "top_p", "top_k", "seed", "metadata",
+        "custom_id", "prompt", "images", "video", "video_frames", "max_tokens", "temperature", "top_p", "top_k", "seed", "metadata",
     };
 
     private static readonly HashSet<string> s_openAiFields = new(StringComparer.Ordinal) { "custom_id", "method", "url", "body" };
@@ -127,7 +127,7 @@ internal sealed class ManifestLineParser
             if (!s_nativeFields.Contains(property.Name))
             {
                 throw new LineException(ManifestErrorCodes.UnknownField,
-                    $"unknown field '{property.Name}' (a native line has custom_id, prompt, images, video, max_tokens, temperature, top_p, top_k, seed, metadata)");
+                    $"unknown field '{property.Name}' (a native line has custom_id, prompt, images, video, video_frames, max_tokens, temperature, top_p, top_k, seed, metadata)");
             }
         }
 
@@ -177,6 +177,7 @@ internal sealed class ManifestLineParser
         }
 
         var media = BuildMedia(images.Select(static uri => (MediaKind.Image, uri)).Concat(videos.Select(static uri => (MediaKind.Video, uri))));
+        WithVideoFrames(media, ReadVideoFrames(root, "video_frames", "video_frames"));
         var sampling = ReadSampling(root, customId, "max_tokens", null);
         return new ManifestItem(line, customId, CheckPrompt(prompt), media, sampling);
     }
@@ -301,8 +302,76 @@ internal sealed class ManifestLineParser
         }
 
         var prompt = system.Length == 0 ? user.ToString() : user.Length == 0 ? system.ToString() : $"{system}\n\n{user}";
+        var references = BuildMedia(media);
+        WithVideoFrames(references, ReadProcessorFrames(body));
         var sampling = ReadSampling(body, customId, "max_tokens", "max_completion_tokens");
-        return new ManifestItem(line, customId, CheckPrompt(prompt), BuildMedia(media), sampling);
+        return new ManifestItem(line, customId, CheckPrompt(prompt), references, sampling);
+    }
+
+    /// <summary>
+    /// vLLM's per-request processor arguments, of which the frame count is the one this pipeline takes: an OpenAI line
+    /// asks for its video's frames with <c>"mm_processor_kwargs": {"num_frames": N}</c> in the body, as vLLM clients do.
+    /// </summary>
+    private int? ReadProcessorFrames(JsonElement body)
+    {
+        if (!body.TryGetProperty("mm_processor_kwargs", out var kwargs) || kwargs.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (kwargs.ValueKind != JsonValueKind.Object)
+        {
+            throw new LineException(ManifestErrorCodes.InvalidValue, $"body.mm_processor_kwargs must be an object, not {Describe(kwargs.ValueKind)}");
+        }
+
+        foreach (var property in kwargs.EnumerateObject())
+        {
+            if (property.Name != "num_frames")
+            {
+                throw new LineException(ManifestErrorCodes.UnsupportedParameter, $"body.mm_processor_kwargs.{property.Name} is not supported (only num_frames)");
+            }
+        }
+
+        return ReadVideoFrames(kwargs, "num_frames", "body.mm_processor_kwargs.num_frames");
+    }
+
+    /// <summary>A video frame count, checked against <see cref="IngestOptions.MaxVideoFrames"/>; null where the line gives none.</summary>
+    private int? ReadVideoFrames(JsonElement source, string name, string display)
+    {
+        if (!source.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var frames))
+        {
+            throw new LineException(ManifestErrorCodes.InvalidValue, $"{display} must be an integer");
+        }
+
+        if (frames < 1)
+        {
+            throw new LineException(ManifestErrorCodes.OutOfRange, $"{display} must be at least 1, not {frames}");
+        }
+
+        return frames <= _options.MaxVideoFrames
+            ? (int)frames
+            : throw new LineException(ManifestErrorCodes.LimitExceeded, $"{display} is {frames}, more than the limit of {_options.MaxVideoFrames} frames per video");
+    }
+
+    private static void WithVideoFrames(List<MediaReference> media, int? frames)
+    {
+        if (frames is null)
+        {
+            return;
+        }
+
+        var video = media.FindIndex(static m => m.Kind == MediaKind.Video);
+        if (video < 0)
+        {
+            throw new LineException(ManifestErrorCodes.InvalidValue, "a frame count is given but the item has no video");
+        }
+
+        media[video] = media[video] with { Frames = frames };
     }
 
     private static string ReadPartUrl(JsonElement part, string name, string where)
