@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using EpdBatch.Contracts;
 using EpdBatch.Encoder;
 using EpdBatch.Imaging;
 using EpdBatch.Model.Runtime;
@@ -95,7 +96,7 @@ internal static class VideoBenchProgram
         encoderOptions.Value.ApplyDefaults(null);
         await using var stage = new EncoderStage(encoderOptions, NullLogger<EncoderStage>.Instance);
         using var videoSampler = new FfmpegFrameSampler(Options.Create(new VideoOptions { MaxFrames = Math.Max(32, settings.Frames) }));
-        var sampled = await videoSampler.SampleAsync(VideoInput.FromBytes(bytes[0], videos[0]), settings.Frames, stage.VideoPreprocessor, CancellationToken.None);
+        var sampled = await videoSampler.SampleAsync(VideoInput.FromBytes(bytes[0], videos[0]), settings.Frames, stage.PreprocessorFor(MediaKind.Video, "bench"), CancellationToken.None);
         var work = new EncodeWork(MultimodalKind.Video, sampled.Frames);
         await stage.EncodeAsync(work, CancellationToken.None); // warm-up
         var encodeWatch = Stopwatch.StartNew();
@@ -123,7 +124,7 @@ internal static class VideoBenchProgram
             {
                 while (queue.TryDequeue(out var i))
                 {
-                    var video = await videoSampler.SampleAsync(VideoInput.FromBytes(bytes[i], videos[i]), settings.Frames, stage.VideoPreprocessor, CancellationToken.None);
+                    var video = await videoSampler.SampleAsync(VideoInput.FromBytes(bytes[i], videos[i]), settings.Frames, stage.PreprocessorFor(MediaKind.Video, "bench"), CancellationToken.None);
                     lock (queue)
                     {
                         decodeSeconds += video.Elapsed.TotalSeconds;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using EpdBatch.Contracts;
 using EpdBatch.Model.Stages;
 using EpdBatch.Pipeline;
@@ -51,14 +50,16 @@ public sealed class EncodeItemConsumer(
         for (var i = 0; i < item.Media.Count; i++)
         {
             var media = item.Media[i];
+            var preprocessor = stage.PreprocessorFor(media.Kind, media.Uri);
             var bytes = await blobs.ReadAsync(media.Uri, ct);
-            var cacheKey = StoreKeys.MediaCache($"{Convert.ToHexStringLower(SHA256.HashData(bytes))}-{media.Kind}-{stage.CacheSalt}");
+            var preprocessing = media.Kind == MediaKind.Image ? $"image;preprocess={preprocessor.Config.Fingerprint}" : frames.Describe(media.Frames, preprocessor);
+            var cacheKey = stage.MediaCacheKey(bytes, media.Kind, preprocessing);
             var tokens = await tensors.GetAsync(cacheKey, ct);
             if (tokens is null)
             {
                 var work = media.Kind == MediaKind.Image
-                    ? new EncodeWork(MultimodalKind.Image, [stage.ImagePreprocessor.Preprocess(bytes)])
-                    : new EncodeWork(MultimodalKind.Video, await frames.SampleAsync(bytes, media.Uri, stage.VideoPreprocessor, ct));
+                    ? new EncodeWork(MultimodalKind.Image, [preprocessor.Preprocess(bytes)])
+                    : new EncodeWork(MultimodalKind.Video, await frames.SampleAsync(bytes, media.Uri, media.Frames, preprocessor, ct));
                 tokens = (await stage.EncodeAsync(work, ct)).ToBytes();
                 await tensors.SetAsync(cacheKey, tokens, ttl, ct);
             }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 
 namespace EpdBatch.Imaging;
@@ -17,6 +20,8 @@ public sealed class ImageProcessorConfig
     private static readonly double[] s_openAiClipMean = [0.48145466, 0.4578275, 0.40821073];
     private static readonly double[] s_openAiClipStd = [0.26862954, 0.26130258, 0.27577711];
     private static readonly double[] s_imageNetStandard = [0.5, 0.5, 0.5];
+
+    private string? _fingerprint;
 
     private ImageProcessorConfig()
     {
@@ -65,6 +70,23 @@ public sealed class ImageProcessorConfig
     /// <summary>Source the settings were read from, for error messages.</summary>
     public string Source { get; private init; } = string.Empty;
 
+    /// <summary>
+    /// Identifies the preprocessing these settings give (every value that changes the pixels, defaults applied; not
+    /// where they were read from): equal media preprocessed under another fingerprint give other tokens.
+    /// </summary>
+    public string Fingerprint => _fingerprint ??= ComputeFingerprint();
+
+    private string ComputeFingerprint()
+    {
+        var values = string.Join("|",
+            DoResize, ShortestEdge, SizeHeight, SizeWidth, Resample, DoCenterCrop, CropHeight, CropWidth, DoRescale,
+            RescaleFactor.ToString("R", CultureInfo.InvariantCulture), DoNormalize,
+            string.Join(",", ImageMean.Select(static m => m.ToString("R", CultureInfo.InvariantCulture))),
+            string.Join(",", ImageStd.Select(static m => m.ToString("R", CultureInfo.InvariantCulture))),
+            DoConvertRgb, OutputHeight, OutputWidth);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(values)))[..16];
+    }
+
     public static ImageProcessorConfig Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -89,7 +111,17 @@ public sealed class ImageProcessorConfig
     /// <c>preprocessor_config.json</c>; for images, <c>preprocessor_config.json</c>. As a last resort the matching
     /// section of a combined <c>processor_config.json</c> (<c>video_processor</c>/<c>image_processor</c>).
     /// </summary>
-    public static ImageProcessorConfig FromFolder(string modelDir, bool video = false)
+    /// <exception cref="FileNotFoundException">The folder has no such config.</exception>
+    public static ImageProcessorConfig FromFolder(string modelDir, bool video = false) =>
+        TryFromFolder(modelDir, video) ?? throw new FileNotFoundException(
+            $"No {(video ? "video" : "image")} preprocessor config in '{modelDir}': looked for {Candidates(modelDir, video)}.",
+            Path.Combine(modelDir, video ? VideoConfigFileName : ImageConfigFileName));
+
+    /// <summary>
+    /// As <see cref="FromFolder"/>, but null where the folder has no config for that kind of media (a video-only
+    /// checkpoint has no image preprocessor). A config that exists but is invalid still throws.
+    /// </summary>
+    public static ImageProcessorConfig? TryFromFolder(string modelDir, bool video = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDir);
         string[] candidates = video ? [VideoConfigFileName, ImageConfigFileName] : [ImageConfigFileName];
@@ -116,11 +148,13 @@ public sealed class ImageProcessorConfig
             }
         }
 
-        var tried = string.Join(", ", candidates.Append(ProcessorConfigFileName));
-        throw new FileNotFoundException(
-            $"No {(video ? "video" : "image")} preprocessor config in '{modelDir}': looked for {tried}.",
-            Path.Combine(modelDir, candidates[0]));
+        return null;
     }
+
+    /// <summary>The files <see cref="FromFolder"/> looks for, for messages.</summary>
+    public static string Candidates(string modelDir, bool video) =>
+        string.Join(", ", (video ? [VideoConfigFileName, ImageConfigFileName] : new[] { ImageConfigFileName })
+            .Append($"{ProcessorConfigFileName}#{(video ? "video_processor" : "image_processor")}"));
 
     private static ImageProcessorConfig FromJson(JsonElement root, string source)
     {

@@ -11,6 +11,9 @@ namespace EpdBatch.Video;
 /// </summary>
 public static class FrameSchedule
 {
+    /// <summary>Names this schedule in the encoder's token cache key: change it whenever the frames picked change.</summary>
+    public const string Name = "uniform-mid";
+
     // Timestamps and frame times are both computed in double from exact rationals; a frame "at" a timestamp may come
     // out a few ulps above it, which must not push the choice back to the previous frame.
     private const double Tolerance = 1e-9;

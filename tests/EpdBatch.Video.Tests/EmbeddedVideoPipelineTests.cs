@@ -22,8 +22,10 @@ namespace EpdBatch.Video.Tests;
 
 /// <summary>
 /// Video items through the three model stages in one process (in-memory transport and stores), with the real
-/// ffmpeg frame source: good videos end in the tokens the single-process runtime gives for the same frames, bad
-/// ones in exactly one failure with their reason, and no ffmpeg process or temporary file outlives the run.
+/// ffmpeg frame source and a video-only model folder: good videos end in the tokens the single-process runtime gives
+/// for the same frames, bad ones (and an image, which this folder cannot take) in exactly one failure with their
+/// reason, an item's own frame count is honoured and keys its cached tokens, and no ffmpeg process or temporary file
+/// outlives the run.
 /// </summary>
 [TestFixture]
 public sealed class EmbeddedVideoPipelineTests
@@ -44,9 +46,9 @@ public sealed class EmbeddedVideoPipelineTests
         // A tokenizer for text prompts; the prompt encoder maps its <video> onto the config's video_token_index (1101).
         TokenizerJsonWriter.WriteByteLevel(Path.Combine(_model, "tokenizer.json"), ["<|im_start|>", "<|im_end|>", "<image>", "<video>"]);
 
-        // The encoder stage loads the image preprocessor at start too; this video-only folder has none, and the
-        // model's images would take the same 56×56 preprocessing.
-        File.Copy(Path.Combine(_model, "video_preprocessor_config.json"), Path.Combine(_model, "preprocessor_config.json"));
+        // The folder stays video-only (video_preprocessor_config.json, no preprocessor_config.json): the encoder
+        // starts, takes videos, and fails image items alone.
+        Assert.That(File.Exists(Path.Combine(_model, ImageProcessorConfig.ImageConfigFileName)), Is.False);
         _media = Directory.CreateDirectory(Path.Combine(_root, "media")).FullName;
         _temp = Directory.CreateDirectory(Path.Combine(_root, "video-tmp")).FullName;
     }
@@ -68,9 +70,9 @@ public sealed class EmbeddedVideoPipelineTests
         var tooLarge = Path.Combine(_media, "large.mp4");
         TestVideos.Run(["-f", "lavfi", "-i", "testsrc2=s=320x240:r=10:d=1", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", tooLarge]);
 
-        var now = DateTimeOffset.UtcNow;
-        EncodeItem Item(int index, string id, string path, string prompt, int maxTokens = 6) =>
-            new(Job, index, id, prompt, [new MediaReference(MediaKind.Video, path)], new SamplingSettings(MaxTokens: maxTokens), now);
+        var image = Path.Combine(_media, "frame0.png");
+        File.Copy(TestData.GoldenFrames()[0], image, overwrite: true);
+
         var items = new List<EncodeItem>
         {
             Item(0, "golden", golden, "What happens in this clip?"),
@@ -81,71 +83,81 @@ public sealed class EmbeddedVideoPipelineTests
             Item(5, "audio", audio, "x"),
             Item(6, "long", tooLong, "x"),
             Item(7, "large", tooLarge, "x"),
+            new(Job, 8, "image", "x", [new MediaReference(MediaKind.Image, image)], new SamplingSettings(4), DateTimeOffset.UtcNow),
         };
 
-        var results = await RunAsync(items);
+        var (results, _, _) = await RunAsync(items);
 
         Assert.That(results.Keys, Is.EquivalentTo(Enumerable.Range(0, items.Count)), "every item ends exactly once");
         var failed = results.Values.OfType<ItemFailed>().ToDictionary(f => f.CustomId);
-        Assert.That(failed.Keys, Is.EquivalentTo(new[] { "corrupt", "audio", "long", "large" }));
+        Assert.That(failed.Keys, Is.EquivalentTo(new[] { "corrupt", "audio", "long", "large", "image" }));
         Assert.That(failed["corrupt"].Code, Is.EqualTo(VideoErrorCodes.Corrupt));
         Assert.That(failed["audio"].Code, Is.EqualTo(VideoErrorCodes.NoVideoStream));
         Assert.That(failed["long"].Code, Is.EqualTo(VideoErrorCodes.TooLong));
         Assert.That(failed["large"].Code, Is.EqualTo(VideoErrorCodes.TooLarge));
+        Assert.That(failed["image"].Code, Is.EqualTo(EncoderStage.UnsupportedMediaKind));
+        Assert.That(failed["image"].Message, Does.Contain("preprocessor_config.json").And.Contain("videos only"));
         Assert.That(failed.Values.Select(f => f.Stage), Is.All.EqualTo(PipelineStages.Encoder));
 
         // The golden video decodes (FFV1, lossless) to the golden PNG frames themselves.
         var preprocessor = new ImagePreprocessor(ImageProcessorConfig.FromFolder(_model, video: true));
         var goldenFrames = TestData.GoldenFrames().Select(f => preprocessor.Preprocess(File.ReadAllBytes(f))).ToArray();
         using var sampler = new FfmpegFrameSampler(Options.Create(new VideoOptions { DefaultFrames = 4 }));
-        var expected = SingleProcess(items.Take(4).ToList(), new[]
-        {
+        IReadOnlyList<PixelValues>[] frames =
+        [
             goldenFrames,
             (await sampler.SampleAsync(VideoInput.FromFile(counter), null, preprocessor, CancellationToken.None)).Frames,
             (await sampler.SampleAsync(VideoInput.FromFile(webm), null, preprocessor, CancellationToken.None)).Frames,
             goldenFrames,
-        });
+        ];
+        var expected = ReferenceRuntime.Run(_model, items.Take(4).Select((item, i) => Reference(item, frames[i])).ToList());
         for (var i = 0; i < 4; i++)
         {
             var completed = (ItemCompleted)results[i];
-            Assert.That(completed.Tokens, Is.EqualTo(expected[i]), $"item {i} ({items[i].CustomId})");
+            Assert.That(completed.Tokens, Is.EqualTo(expected[i].Tokens), $"item {i} ({items[i].CustomId})");
         }
 
         Assert.That(Directory.GetFileSystemEntries(_temp), Is.Empty, "no temporary video file survives");
         Assert.That(ToolProcesses.Alive(_temp), Is.Empty, "no ffmpeg or ffprobe survives");
     }
 
-    private List<int[]> SingleProcess(List<EncodeItem> items, IReadOnlyList<IReadOnlyList<PixelValues>> frames)
+    [Test]
+    public async Task An_items_frame_count_is_sampled_and_keys_the_cached_tokens()
     {
-        using var encoder = VisionEncoder.Load(_model);
-        using var language = LanguageModel.Load(_model);
-        var prompts = new PromptEncoder(language.Config, language.Tokenizer!);
-        var outputs = new List<int[]>();
-        for (var i = 0; i < items.Count; i++)
-        {
-            var item = items[i];
-            var media = encoder.EncodeVideos([frames[i]]);
-            Assert.That(media[0].Tokens, Is.EqualTo(encoder.TokensPerVideo(4)));
-            var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, language.DefaultStopTokenIds);
-            using var prefill = language.Prefill([new PrefillRequest(prompts.Encode(item.Prompt, 0, 1), media, sampling)])[0];
-            var tokens = new List<int> { prefill.FirstToken };
-            if (FinishReason.After(prefill.FirstToken, 1, sampling) is null)
-            {
-                using var batch = language.CreateDecodeBatch(1);
-                batch.Admit(prefill, sampling);
-                while (batch.ActiveCount > 0)
-                {
-                    tokens.AddRange(batch.Step().Select(s => s.Token));
-                }
-            }
+        var golden = TestData.GoldenVideo(_media);
 
-            outputs.Add([.. tokens]);
-        }
+        // The same video three times, one after another so that the later ones find the first one's cached tokens:
+        // the configured 4 frames, then 2 (t = 1 s and 3 s: frames 1 and 3), then 4 asked for explicitly.
+        var (results, prefills, cached) = await RunAsync(
+            [Item(0, "default", golden, "Describe the video.", frames: null)],
+            [Item(1, "two", golden, "Describe the video.", frames: 2)],
+            [Item(2, "four", golden, "Describe the video.", frames: 4)]);
 
-        return outputs;
+        Assert.That(results.Values, Is.All.InstanceOf<ItemCompleted>());
+        Assert.That(prefills.Keys, Is.EquivalentTo(new[] { 0, 1, 2 }));
+        Assert.That(prefills.Select(p => (p.Key, p.Value.Media.Single().TokenCount)), Is.EquivalentTo(new[] { (0, 17), (1, 9), (2, 17) }),
+            "4 frames × 4 pooled tokens + 1 newline, and 2 × 4 + 1: a cache keyed by the video alone would hand item 1 the 17 tokens of item 0");
+        Assert.That(cached, Is.EqualTo(2), "one cache entry per frame count; an explicit 4 is the default's entry");
+
+        var preprocessor = new ImagePreprocessor(ImageProcessorConfig.FromFolder(_model, video: true));
+        var goldenFrames = TestData.GoldenFrames().Select(f => preprocessor.Preprocess(File.ReadAllBytes(f))).ToArray();
+        var expected = ReferenceRuntime.Run(_model, [
+            Reference(Item(1, "two", golden, "Describe the video.", frames: 2), [goldenFrames[1], goldenFrames[3]]),
+            Reference(Item(2, "four", golden, "Describe the video.", frames: 4), goldenFrames)]);
+        Assert.That(((ItemCompleted)results[1]).Tokens, Is.EqualTo(expected[0].Tokens));
+        Assert.That(((ItemCompleted)results[2]).Tokens, Is.EqualTo(expected[1].Tokens));
     }
 
-    private async Task<IReadOnlyDictionary<int, object>> RunAsync(IReadOnlyList<EncodeItem> items)
+    private static EncodeItem Item(int index, string id, string path, string prompt, int maxTokens = 6, int? frames = null) =>
+        new(Job, index, id, prompt, [new MediaReference(MediaKind.Video, path, frames)], new SamplingSettings(MaxTokens: maxTokens), DateTimeOffset.UtcNow);
+
+    private static ReferenceRuntime.VideoItem Reference(EncodeItem item, IReadOnlyList<PixelValues> frames) =>
+        new(item.Prompt, frames, item.Sampling, item.JobId, item.ItemIndex);
+
+    /// <summary>Runs the items through the stages, wave after wave (each wave's items end before the next is sent).</summary>
+    /// <returns>Each item's end, each completed item's prefill message, and the entries left in the token cache.</returns>
+    private async Task<(IReadOnlyDictionary<int, object> Results, IReadOnlyDictionary<int, PrefillItem> Prefills, long Cached)> RunAsync(
+        params IReadOnlyList<EncodeItem>[] waves)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -162,7 +174,7 @@ public sealed class EmbeddedVideoPipelineTests
         });
         var connections = new EpdConnectionOptions { Model = _model };
         builder.Configuration[EpdConnectionOptions.ModelVariable] = _model;
-        var collector = new ResultCollector(items.Count);
+        var collector = new ResultCollector();
         builder.Services.AddSingleton(collector);
         builder.Services.AddEpdStorage(connections);
         builder.Services.AddEpdStageProgress(connections);
@@ -175,6 +187,7 @@ public sealed class EmbeddedVideoPipelineTests
             PrefillServiceCollectionExtensions.AddPrefillConsumers(bus);
             DecoderServiceCollectionExtensions.AddDecoderConsumers(bus);
             bus.AddConsumer<ResultCollectorConsumer>();
+            bus.AddConsumer<PrefillTapConsumer>();
         });
         using var host = builder.Build();
         Assert.That(host.Services.GetRequiredService<IMediaFrameSource>(), Is.InstanceOf<FfmpegFrameSource>());
@@ -182,18 +195,24 @@ public sealed class EmbeddedVideoPipelineTests
         try
         {
             var bus = host.Services.GetRequiredService<IBus>();
-            foreach (var item in items)
+            var sent = 0;
+            foreach (var wave in waves)
             {
-                await bus.Publish(item);
+                foreach (var item in wave)
+                {
+                    await bus.Publish(item);
+                }
+
+                sent += wave.Count;
+                await collector.WaitForAsync(sent, TimeSpan.FromMinutes(3));
             }
 
-            await collector.Done.WaitAsync(TimeSpan.FromMinutes(3));
             var tensors = host.Services.GetRequiredService<ITensorStore>();
             Assert.That(await tensors.CountKeysAsync($"mm:{Job}:*", CancellationToken.None), Is.Zero, "no token entries left");
             Assert.That(await tensors.CountKeysAsync($"kv:{Job}:*", CancellationToken.None), Is.Zero, "no KV entries left");
             var progress = await host.Services.GetRequiredService<IStageProgress>().GetAsync(Job, CancellationToken.None);
-            Assert.That(progress[PipelineStages.Encoder], Is.EqualTo(4));
-            return collector.Results;
+            Assert.That(progress[PipelineStages.Encoder], Is.EqualTo(collector.Results.Values.OfType<ItemCompleted>().Count()));
+            return (collector.Results, collector.Prefills, await tensors.CountKeysAsync("mmc:*", CancellationToken.None));
         }
         finally
         {
@@ -201,26 +220,35 @@ public sealed class EmbeddedVideoPipelineTests
         }
     }
 
-    internal sealed class ResultCollector(int expected)
+    internal sealed class ResultCollector
     {
         private readonly ConcurrentDictionary<int, object> _results = new();
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ConcurrentDictionary<int, PrefillItem> _prefills = new();
+        private volatile string? _error;
 
         public IReadOnlyDictionary<int, object> Results => _results;
 
-        public Task Done => _done.Task;
+        public IReadOnlyDictionary<int, PrefillItem> Prefills => _prefills;
 
         public void Add(int index, object result)
         {
             if (!_results.TryAdd(index, result))
             {
-                _done.TrySetException(new AssertionException($"item {index} ended twice"));
+                _error = $"item {index} ended twice";
+            }
+        }
+
+        public void AddPrefill(PrefillItem item) => _prefills[item.ItemIndex] = item;
+
+        public async Task WaitForAsync(int count, TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            while (_results.Count < count && _error is null)
+            {
+                await Task.Delay(50, cts.Token);
             }
 
-            if (_results.Count == expected)
-            {
-                _done.TrySetResult();
-            }
+            Assert.That(_error, Is.Null);
         }
     }
 
@@ -235,6 +263,16 @@ public sealed class EmbeddedVideoPipelineTests
         public Task Consume(ConsumeContext<ItemFailed> context)
         {
             collector.Add(context.Message.ItemIndex, context.Message);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A second endpoint on the prefill messages: a copy of each, to read the token counts the encoder sent.</summary>
+    internal sealed class PrefillTapConsumer(ResultCollector collector) : IConsumer<PrefillItem>
+    {
+        public Task Consume(ConsumeContext<PrefillItem> context)
+        {
+            collector.AddPrefill(context.Message);
             return Task.CompletedTask;
         }
     }
