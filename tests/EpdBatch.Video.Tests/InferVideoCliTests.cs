@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EpdBatch.Cli.Tests;
 
 namespace EpdBatch.Video.Tests;
 
@@ -27,8 +28,8 @@ public sealed class InferVideoCliTests
     public async Task Video_frames_reproduce_the_golden_tokens_features_and_logits()
     {
         var dump = Path.Combine(_root, "frames.json");
-        var result = await EpdCli.RunAsync("infer", "--model", TestData.Folder(TestData.OnevisionVideo), "--video-frames", string.Join(',', TestData.GoldenFrames()),
-            "--prompt-ids", PromptIds, "--max-new-tokens", "24", "--dump-tensors", dump);
+        var result = await EpdProcess.RunAsync(["infer", "--model", TestData.Folder(TestData.OnevisionVideo), "--video-frames", string.Join(',', TestData.GoldenFrames()),
+            "--prompt-ids", PromptIds, "--max-new-tokens", "24", "--dump-tensors", dump]);
 
         AssertGolden(result, dump);
     }
@@ -37,8 +38,8 @@ public sealed class InferVideoCliTests
     public async Task A_video_file_sampled_with_ffmpeg_reproduces_the_golden_too()
     {
         var dump = Path.Combine(_root, "video.json");
-        var result = await EpdCli.RunAsync("infer", "--model", TestData.Folder(TestData.OnevisionVideo), "--video", TestData.GoldenVideo(_root), "--frames", "4",
-            "--prompt-ids", PromptIds, "--max-new-tokens", "24", "--dump-tensors", dump);
+        var result = await EpdProcess.RunAsync(["infer", "--model", TestData.Folder(TestData.OnevisionVideo), "--video", TestData.GoldenVideo(_root), "--frames", "4",
+            "--prompt-ids", PromptIds, "--max-new-tokens", "24", "--dump-tensors", dump]);
 
         AssertGolden(result, dump);
     }
@@ -49,14 +50,14 @@ public sealed class InferVideoCliTests
         var path = Path.Combine(_root, "broken.mp4");
         await File.WriteAllTextAsync(path, "not a video");
 
-        var result = await EpdCli.RunAsync("infer", "--model", TestData.Folder(TestData.OnevisionVideo), "--video", path, "--prompt-ids", PromptIds, "--max-new-tokens", "2");
+        var result = await EpdProcess.RunAsync(["infer", "--model", TestData.Folder(TestData.OnevisionVideo), "--video", path, "--prompt-ids", PromptIds, "--max-new-tokens", "2"]);
 
         Assert.That(result.ExitCode, Is.EqualTo(2), result.Stderr);
         Assert.That(result.Stderr.Trim(), Does.StartWith("epd: error:").And.Contain("corrupt_video").And.Contain("broken.mp4"));
         Assert.That(result.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), "one line without --verbose");
     }
 
-    private static void AssertGolden(EpdCli.Result result, string dump)
+    private static void AssertGolden(EpdProcess.Result result, string dump)
     {
         Assert.That(result.ExitCode, Is.Zero, result.Stderr);
         var golden = TestData.GoldenCase(TestData.OnevisionVideo);

@@ -22,6 +22,26 @@ internal static class TestVideos
         return path;
     }
 
+    /// <summary>
+    /// ffmpeg's <c>testsrc</c> pattern (colour bars, a moving gradient and its own timestamp) of
+    /// <see cref="CounterWidth"/>×96, with a counter strip under it (<see cref="PatternFrameNumber"/> reads it back),
+    /// <paramref name="seconds"/> at <paramref name="fps"/>, H.264.
+    /// </summary>
+    public static string TestPattern(string directory, string fileName, double seconds, int fps)
+    {
+        var path = Path.Combine(directory, fileName);
+        var d = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var graph = $"testsrc=s={CounterWidth}x96:r={fps}:d={d},format=yuv420p[top];" +
+                    $"color=c=black:s={CounterWidth}x{CounterHeight}:r={fps}:d={d},format=gray,geq=lum='if(mod(floor(N/pow(2,floor(X/16))),2),235,16)',format=yuv420p[strip];" +
+                    "[top][strip]vstack,format=yuv420p[out]";
+        Run(["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "10", path]);
+        return path;
+    }
+
+    /// <summary>The frame number shown by the counter strip at the bottom of a <see cref="TestPattern"/> frame (packed RGB24).</summary>
+    public static int PatternFrameNumber(ReadOnlySpan<byte> rgb, int height) =>
+        FrameNumber(rgb[((height - CounterHeight) * CounterWidth * 3)..]);
+
     /// <summary>Reads the frame number a counter frame shows (packed RGB24 of <see cref="CounterWidth"/>×<see cref="CounterHeight"/>).</summary>
     public static int FrameNumber(ReadOnlySpan<byte> rgb, int width = CounterWidth)
     {
