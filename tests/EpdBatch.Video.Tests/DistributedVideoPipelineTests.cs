@@ -158,8 +158,8 @@ public sealed class DistributedVideoPipelineTests
                 var started = clock.Elapsed;
 
                 var runs = await Task.WhenAll(
-                    EpdProcess.RunAsync(["run", nativeUri, "--out", $"az://{container}/out/"], environment, work, TimeSpan.FromMinutes(3)),
-                    EpdProcess.RunAsync(["run", openAiUri, "--out", $"az://{container}/out/"], environment, work, TimeSpan.FromMinutes(3)));
+                    EpdProcess.RunAsync(["run", nativeUri, "--out", $"az://{container}/out/"], environment, work, TimeSpan.FromMinutes(5)),
+                    EpdProcess.RunAsync(["run", openAiUri, "--out", $"az://{container}/out/"], environment, work, TimeSpan.FromMinutes(5)));
                 Assert.That(runs[0].ExitCode, Is.EqualTo(ExitCodes.SomeItemsFailed), runs[0].Stdout + runs[0].Stderr + Logs(services));
                 Assert.That(runs[1].ExitCode, Is.EqualTo(ExitCodes.Ok), runs[1].Stdout + runs[1].Stderr + Logs(services));
                 TestContext.Out.WriteLine($"prepared {prepared.TotalSeconds:0.0} s, services ready {started.TotalSeconds:0.0} s, jobs done {clock.Elapsed.TotalSeconds:0.0} s");
