@@ -48,43 +48,53 @@ internal sealed class BenchData
             await File.WriteAllTextAsync(marker, shapeJson);
         }
 
-        var media = Path.Combine(options.WorkFolder, "media");
+        // The load test's thousands of images are small (48..112 px), so that making and storing them stays quick.
+        var small = options.Load.Count > 0;
+        var media = Path.Combine(options.WorkFolder, small ? "media-small" : "media");
         Directory.CreateDirectory(media);
         var container = "epdbench" + Guid.NewGuid().ToString("N")[..10];
-        var items = new List<BenchItem>(options.Items);
-        var manifest = new StringBuilder();
-        for (var i = 0; i < options.Items; i++)
+        var items = new BenchItem[options.Items];
+        await Parallel.ForEachAsync(Enumerable.Range(0, options.Items), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
         {
             var jpeg = i % 4 == 0;
             var name = $"img{i:D4}.{(jpeg ? "jpg" : "png")}";
             var local = Path.Combine(media, name);
-            var bytes = Draw(i, jpeg ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png);
-            await File.WriteAllBytesAsync(local, bytes);
+            var bytes = Draw(i, jpeg ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png, small);
+            await File.WriteAllBytesAsync(local, bytes, ct);
             var uri = $"az://{container}/media/{name}";
-            await blobs.WriteAsync(uri, bytes, "application/octet-stream", CancellationToken.None);
+            await blobs.WriteAsync(uri, bytes, "application/octet-stream", ct);
             var maxTokens = options.MinTokens + i % (options.MaxTokens - options.MinTokens + 1);
-            var item = new BenchItem(i, $"item-{i:D4}", s_prompts[i % s_prompts.Length], local, uri, maxTokens);
-            items.Add(item);
+            items[i] = new BenchItem(i, $"item-{i:D4}", s_prompts[i % s_prompts.Length], local, uri, maxTokens);
+        });
+        var data = new BenchData(model, container, $"az://{container}/manifest.jsonl", items);
+        await data.WriteManifestAsync(blobs, options.Items, data.ManifestUri);
+        return data;
+    }
+
+    /// <summary>Writes a manifest of the first <paramref name="count"/> items to <paramref name="uri"/>.</summary>
+    public async Task WriteManifestAsync(AzureBlobStore blobs, int count, string uri)
+    {
+        var manifest = new StringBuilder();
+        foreach (var item in Items.Take(count))
+        {
             manifest.AppendLine(new JsonObject
             {
                 ["custom_id"] = item.CustomId,
                 ["prompt"] = item.Prompt,
-                ["images"] = new JsonArray(uri),
-                ["max_tokens"] = maxTokens,
+                ["images"] = new JsonArray(item.BlobUri),
+                ["max_tokens"] = item.MaxTokens,
             }.ToJsonString());
         }
-        var manifestUri = $"az://{container}/manifest.jsonl";
-        await blobs.WriteAsync(manifestUri, Encoding.UTF8.GetBytes(manifest.ToString()), "application/jsonl", CancellationToken.None);
-        return new BenchData(model, container, manifestUri, items);
+        await blobs.WriteAsync(uri, Encoding.UTF8.GetBytes(manifest.ToString()), "application/jsonl", CancellationToken.None);
     }
 
     /// <summary>
-    /// A noisy picture of 96×80 to 352×248 pixels (after tests/EpdBatch.Cli.Tests' Draw): every item is a different
+    /// A noisy picture of 96×80 to 352×248 pixels (48×40 to 112×88 when small) (after tests/EpdBatch.Cli.Tests' Draw): every item is a different
     /// image, so the encoder's token cache of equal media never short-cuts an encode.
     /// </summary>
-    private static byte[] Draw(int index, SKEncodedImageFormat format)
+    private static byte[] Draw(int index, SKEncodedImageFormat format, bool small)
     {
-        using var bitmap = new SKBitmap(96 + index % 5 * 64, 80 + index % 4 * 56);
+        using var bitmap = small ? new SKBitmap(48 + index % 5 * 16, 40 + index % 4 * 16) : new SKBitmap(96 + index % 5 * 64, 80 + index % 4 * 56);
         var random = new Random(index);
         for (var y = 0; y < bitmap.Height; y++)
         {

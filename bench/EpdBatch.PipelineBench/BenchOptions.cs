@@ -6,6 +6,8 @@ internal sealed record BenchOptions
     public const string Usage = """
         EpdBatch.PipelineBench: the same items through the four-process pipeline (ingest, encoder, prefill, decoder over
         RabbitMQ, Redis and Azurite on 127.0.0.1) and through the stages called directly in this process.
+        With --load, a load test instead: jobs of each size through fresh four-process pipelines, sampling each
+        process's RSS and the deployment's Redis keys (a private Redis database) while they run.
 
           --items N              items in the job (default 200)
           --runs N               repetitions of both modes; figures are the median (default 1)
@@ -20,7 +22,11 @@ internal sealed record BenchOptions
                                  threads with in-memory queues); default both, 'none' for neither
           --direct-threads N     torch threads of this process for the direct runs (default: torch's default)
           --work DIR             model, images, logs and outputs (default /tmp/epd-pipeline-bench)
-          --json PATH            figures as JSON (default <work>/pipeline-bench.json; a .md table is written beside it)
+          --json PATH            figures as JSON (default <work>/pipeline-bench.json, or load-test.json with --load;
+                                 a .md table is written beside it)
+          --load LIST            load test: comma-separated job sizes, e.g. 1000,5000 (the model defaults to the
+                                 demo shape, max_tokens to 4..8; --items, --runs and the direct modes do not apply)
+          --sample-ms N          load test: how often RSS and Redis keys are sampled (default 500)
         """;
 
     public int Items { get; init; } = 200;
@@ -45,12 +51,20 @@ internal sealed record BenchOptions
 
     public bool ProbeThreads { get; init; }
 
+    /// <summary>Job sizes of the load test; empty for the throughput benchmark.</summary>
+    public IReadOnlyList<int> Load { get; init; } = [];
+
+    public int SampleMilliseconds { get; init; } = 500;
+
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
+        bool shapeGiven = false, tokensGiven = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            shapeGiven |= args[i] == "--shape";
+            tokensGiven |= args[i] is "--min-tokens" or "--max-tokens";
             options = args[i] switch
             {
                 "--items" => options with { Items = Positive(Value()) },
@@ -58,6 +72,8 @@ internal sealed record BenchOptions
                 "--shape" => options with { Shape = ModelShapeChoice.Parse(Value()) },
                 "--min-tokens" => options with { MinTokens = Positive(Value()) },
                 "--max-tokens" => options with { MaxTokens = Positive(Value()) },
+                "--load" => options with { Load = Value().Split(',').Select(Positive).ToArray() },
+                "--sample-ms" => options with { SampleMilliseconds = Positive(Value()) },
                 "--service-threads" => options with { ServiceThreads = ParseThreads(Value()) },
                 "--direct" => options with { DirectModes = ParseDirect(Value()) },
                 "--direct-threads" => options with { DirectThreads = Positive(Value()) },
@@ -65,6 +81,17 @@ internal sealed record BenchOptions
                 "--json" => options with { JsonPath = Path.GetFullPath(Value()) },
                 "--probe-threads" => options with { ProbeThreads = true },
                 _ => throw new ArgumentException($"unknown argument {args[i]}\n{Usage}"),
+            };
+        }
+        if (options.Load.Count > 0)
+        {
+            // The load test is about what the services hold, not model speed: a tiny model and short answers.
+            options = options with
+            {
+                Items = options.Load.Max(),
+                Shape = shapeGiven ? options.Shape : ModelShapeChoice.Demo,
+                MinTokens = tokensGiven ? options.MinTokens : 4,
+                MaxTokens = tokensGiven ? options.MaxTokens : 8,
             };
         }
         if (options.MaxTokens < options.MinTokens)

@@ -40,6 +40,31 @@ var machine = new JsonObject
 };
 log.WriteLine($"machine: {machine["cpu"]}, {Environment.ProcessorCount} cores, load average {machine["load_avg_start"]}");
 
+if (options.Load.Count > 0)
+{
+    var loadBlobs = new AzureBlobStore(Loopback.Blob, Options.Create(new EpdStorageOptions()), TimeProvider.System);
+    var loadData = await BenchData.PrepareAsync(options, loadBlobs, log);
+    log.WriteLine($"load test: jobs of {string.Join(", ", options.Load)} items ({options.Shape.Name} model, max_tokens {options.MinTokens}..{options.MaxTokens}, {loadData.Items.Count} images)");
+    var loads = new List<LoadResult>();
+    foreach (var items in options.Load)
+    {
+        var result = await LoadRun.RunAsync(items, loadData, loadBlobs, options, log);
+        log.WriteLine($"  {items} items: {result.Completed} ok, {result.Failed} failed, {result.CliWallSeconds:F1} s, {result.ItemsPerSecond:F2} items/s, " +
+            $"peak Redis keys {result.Peaks.PeakKeys.GetValueOrDefault("total")}, load average {result.Machine.LoadAvgStart} → {result.Machine.LoadAvgEnd}");
+        loads.Add(result);
+    }
+    machine["load_avg_end"] = LoadAvg();
+    var loadJson = options.JsonPath ?? Path.Combine(options.WorkFolder, "load-test.json");
+    await File.WriteAllTextAsync(loadJson, LoadReport.ToJson(options, command, machine, loads).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    var loadMarkdown = LoadReport.ToMarkdown(loads);
+    await File.WriteAllTextAsync(Path.ChangeExtension(loadJson, ".md"), loadMarkdown);
+    log.WriteLine();
+    log.WriteLine(loadMarkdown);
+    log.WriteLine($"machine load average at start {machine["load_avg_start"]}, at end {machine["load_avg_end"]}");
+    log.WriteLine($"JSON: {loadJson}");
+    return loads.All(r => r.Completed == r.Items) ? 0 : 1;
+}
+
 var threadProbe = new JsonObject
 {
     ["unset"] = await ProbeThreadsAsync(null),

@@ -68,6 +68,9 @@ internal sealed class ServiceProcesses : IAsyncDisposable
 
     public IEnumerable<string> Logs => _processes.Select(p => p.Log);
 
+    /// <summary>Process ids by process name (ingest-0, encoder-0, ...).</summary>
+    public IReadOnlyDictionary<string, int> ProcessIds => _processes.ToDictionary(p => p.Name, p => p.Process.Id);
+
     /// <summary>CPU time (user + system) each process has used so far, by process name (encoder-0, ...).</summary>
     public IReadOnlyDictionary<string, TimeSpan> CpuTimes()
     {
