@@ -28,7 +28,7 @@ if (options.ProbeThreads)
 }
 
 var log = Console.Out;
-var command = "dotnet bench/EpdBatch.PipelineBench/bin/Release/net10.0/EpdBatch.PipelineBench.dll " + string.Join(' ', args);
+var command = $"dotnet {Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(AppContext.BaseDirectory, "EpdBatch.PipelineBench.dll"))} {string.Join(' ', args)}";
 Directory.CreateDirectory(options.WorkFolder);
 var machine = new JsonObject
 {
