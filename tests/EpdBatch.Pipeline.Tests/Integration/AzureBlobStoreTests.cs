@@ -55,6 +55,18 @@ public class AzureBlobStoreTests
     }
 
     [Test]
+    public async Task Delete_removes_the_blob_once_and_a_missing_blob_or_container_is_no_error()
+    {
+        var uri = $"az://{_container}/out/job/errors.partial-0002.jsonl";
+        await _store.WriteAsync(uri, new byte[] { 1 }, "application/x-ndjson", CancellationToken.None);
+
+        Assert.That(await _store.DeleteAsync(uri, CancellationToken.None), Is.True);
+        Assert.That(await _store.DeleteAsync(uri, CancellationToken.None), Is.False);
+        Assert.That(await _store.DeleteAsync($"az://{TestRun.Name("nocontainer")}/x.jsonl", CancellationToken.None), Is.False);
+        Assert.ThrowsAsync<BlobNotFoundException>(() => _store.ReadAsync(uri, CancellationToken.None));
+    }
+
+    [Test]
     public void Missing_blob_and_missing_container_are_permanent_blob_not_found()
     {
         var blob = Assert.ThrowsAsync<BlobNotFoundException>(() => _store.ReadAsync($"az://{_container}/no/such.jpg", CancellationToken.None));

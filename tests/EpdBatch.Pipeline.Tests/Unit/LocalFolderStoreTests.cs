@@ -34,6 +34,18 @@ public class LocalFolderStoreTests
     }
 
     [Test]
+    public async Task Delete_removes_the_file_once_and_a_missing_one_is_no_error()
+    {
+        await _store.WriteAsync("az://out/job/results.partial-0001.jsonl", Encoding.UTF8.GetBytes("{}"), "application/x-ndjson", CancellationToken.None);
+
+        Assert.That(await _store.DeleteAsync("az://out/job/results.partial-0001.jsonl", CancellationToken.None), Is.True);
+        Assert.That(await _store.DeleteAsync("az://out/job/results.partial-0001.jsonl", CancellationToken.None), Is.False);
+        Assert.That(await _store.DeleteAsync("az://nothing/here.jsonl", CancellationToken.None), Is.False);
+        Assert.That(File.Exists(Path.Combine(_root, "out", "job", "results.partial-0001.jsonl")), Is.False);
+        Assert.ThrowsAsync<InvalidBlobUriException>(() => _store.DeleteAsync("../outside.txt", CancellationToken.None));
+    }
+
+    [Test]
     public void Missing_file_is_a_permanent_blob_not_found()
     {
         var e = Assert.ThrowsAsync<BlobNotFoundException>(() => _store.ReadAsync("media/nope.jpg", CancellationToken.None));
