@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using EpdBatch.Ingest.Client;
 using EpdBatch.Ingest.Jobs;
 using EpdBatch.Model.Loading;
-using SkiaSharp;
 using StackExchange.Redis;
 
 namespace EpdBatch.Cli.Tests;
@@ -61,7 +60,7 @@ public sealed class JobRecoveryTests
         _client = await IngestClientHost.StartAsync(_environment);
         for (var i = 0; i < Images; i++)
         {
-            await _client.Blobs.WriteAsync($"az://{_container}/media/img{i:D2}.png", Draw(i), "image/png", CancellationToken.None);
+            await _client.Blobs.WriteAsync($"az://{_container}/media/img{i:D2}.png", TestPictures.Png(i), "image/png", CancellationToken.None);
         }
 
         _stages = new ServiceProcesses(Path.Combine(_work, "stages"), _environment);
@@ -198,20 +197,4 @@ public sealed class JobRecoveryTests
         (await ReadAsync(job, file)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (JsonObject)JsonNode.Parse(l)!).ToList();
 
     private static string CustomId(JsonObject line) => (string)line["custom_id"]!;
-
-    private static byte[] Draw(int index)
-    {
-        using var bitmap = new SKBitmap(48 + index % 4 * 16, 40 + index % 3 * 16);
-        var random = new Random(index);
-        for (var y = 0; y < bitmap.Height; y++)
-        {
-            for (var x = 0; x < bitmap.Width; x++)
-            {
-                bitmap.SetPixel(x, y, new SKColor((byte)random.Next(256), (byte)(x * 4), (byte)(y * 4)));
-            }
-        }
-        using var image = SKImage.FromBitmap(bitmap);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 90);
-        return data.ToArray();
-    }
 }
