@@ -1,13 +1,10 @@
 using EpdBatch.Contracts;
 using EpdBatch.Model.Stages;
 using EpdBatch.Pipeline;
-using EpdBatch.Pipeline.Messaging;
 using EpdBatch.Pipeline.Progress;
 using EpdBatch.Pipeline.Storage;
 using EpdBatch.Stages;
 using MassTransit;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace EpdBatch.Decoder;
 
@@ -15,35 +12,39 @@ namespace EpdBatch.Decoder;
 /// Loads an item's KV snapshot into the running decode batch, waits for its sequence to finish, publishes the
 /// result and deletes the snapshot. The message stays unacknowledged (so a crash redelivers it) until the result
 /// is out. An item of a cancelled job is reported as cancelled instead of joining the batch, and its snapshot deleted.
+/// Where the snapshot is gone, the item goes back to the encoder (<see cref="ItemConsumption.SendBackAsync"/>).
 /// </summary>
 public sealed class DecodeItemConsumer(
     DecodeLoop loop,
     ITensorStore tensors,
     IStageProgress progress,
     IJobCancellation cancellation,
-    IOptions<EpdMessagingOptions> messaging,
-    TimeProvider time,
-    ILogger<DecodeItemConsumer> logger) : IConsumer<DecodeItem>
+    ItemConsumption consumption,
+    TimeProvider time) : IConsumer<DecodeItem>
 {
     public Task Consume(ConsumeContext<DecodeItem> context)
     {
         var item = context.Message;
-        return ItemConsumption.RunAsync(context, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId,
-            messaging.Value.RetryIntervals.Length, logger, () => DecodeAsync(context));
+        return consumption.RunAsync(context, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId, () => DecodeAsync(context));
     }
 
     private async Task DecodeAsync(ConsumeContext<DecodeItem> context)
     {
         var item = context.Message;
         var ct = context.CancellationToken;
-        if (await ItemConsumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId, logger))
+        if (await consumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId))
         {
             await tensors.DeleteAsync(item.KvKey, ct);
             return;
         }
         var started = time.GetUtcNow();
-        var bytes = await tensors.GetAsync(item.KvKey, ct)
-            ?? throw new PermanentItemException(PipelineStages.Decoder, "intermediate_lost", $"KV snapshot '{item.KvKey}' is gone (expired or evicted)");
+        var bytes = await tensors.GetAsync(item.KvKey, ct);
+        if (bytes is null)
+        {
+            // Prefill made it from the multimodal tokens, which it deleted: only the encoder can start the item again.
+            await consumption.SendBackAsync(context, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.Origin, $"KV snapshot '{item.KvKey}' is gone");
+            return;
+        }
         KvSnapshot snapshot;
         try
         {

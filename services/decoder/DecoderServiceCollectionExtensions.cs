@@ -13,6 +13,7 @@ public static class DecoderServiceCollectionExtensions
     {
         services.AddEpdStageOptions<DecoderOptions>(configuration);
         services.AddSingleton<DecodeLoop>();
+        services.AddStageItemConsumption();
         services.AddHostedService<StageWarmup<DecodeLoop>>();
         return services;
     }

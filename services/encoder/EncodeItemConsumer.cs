@@ -1,21 +1,20 @@
 using EpdBatch.Contracts;
 using EpdBatch.Model.Stages;
 using EpdBatch.Pipeline;
-using EpdBatch.Pipeline.Messaging;
 using EpdBatch.Pipeline.Options;
 using EpdBatch.Pipeline.Progress;
 using EpdBatch.Pipeline.Storage;
 using EpdBatch.Stages;
 using MassTransit;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EpdBatch.Encoder;
 
 /// <summary>
 /// Downloads an item's media, encodes it (or reuses the tokens of equal media), writes the multimodal tokens to the
-/// tensor store and hands the item to prefill. The message is acknowledged only after the tokens are stored and the
-/// prefill message is published. An item of a cancelled job is reported as cancelled, not encoded.
+/// tensor store (under the item's attempt, <see cref="EncodeItem.Recoveries"/>) and hands the item to prefill with
+/// its encode command, from which a later stage can run it again. The message is acknowledged only after the tokens
+/// are stored and the prefill message is published. An item of a cancelled job is reported as cancelled, not encoded.
 /// </summary>
 public sealed class EncodeItemConsumer(
     EncoderStage stage,
@@ -25,22 +24,20 @@ public sealed class EncodeItemConsumer(
     IStageProgress progress,
     IJobCancellation cancellation,
     IOptions<EncoderOptions> options,
-    IOptions<EpdMessagingOptions> messaging,
-    TimeProvider time,
-    ILogger<EncodeItemConsumer> logger) : IConsumer<EncodeItem>
+    ItemConsumption consumption,
+    TimeProvider time) : IConsumer<EncodeItem>
 {
     public Task Consume(ConsumeContext<EncodeItem> context)
     {
         var item = context.Message;
-        return ItemConsumption.RunAsync(context, PipelineStages.Encoder, item.JobId, item.ItemIndex, item.CustomId,
-            messaging.Value.RetryIntervals.Length, logger, () => EncodeAsync(context));
+        return consumption.RunAsync(context, PipelineStages.Encoder, item.JobId, item.ItemIndex, item.CustomId, () => EncodeAsync(context));
     }
 
     private async Task EncodeAsync(ConsumeContext<EncodeItem> context)
     {
         var item = context.Message;
         var ct = context.CancellationToken;
-        if (await ItemConsumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Encoder, item.JobId, item.ItemIndex, item.CustomId, logger))
+        if (await consumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Encoder, item.JobId, item.ItemIndex, item.CustomId))
         {
             return;
         }
@@ -63,13 +60,13 @@ public sealed class EncodeItemConsumer(
                 tokens = (await stage.EncodeAsync(work, ct)).ToBytes();
                 await tensors.SetAsync(cacheKey, tokens, ttl, ct);
             }
-            var key = StoreKeys.Multimodal(item.JobId, item.ItemIndex, i);
+            var key = StoreKeys.Multimodal(item.JobId, item.ItemIndex, i, item.Recoveries);
             await tensors.SetAsync(key, tokens, ttl, ct);
             encoded.Add(new EncodedMedia(media.Kind, key, MultimodalEmbedding.PeekTokenCount(tokens)));
         }
         var finished = time.GetUtcNow();
         var timings = StageTimings.None.WithEncode((started - item.EnqueuedAt).TotalMilliseconds, (finished - started).TotalMilliseconds);
-        await context.Publish(new PrefillItem(item.JobId, item.ItemIndex, item.CustomId, item.Prompt, encoded, item.Sampling, finished, timings), ct);
+        await context.Publish(new PrefillItem(item.JobId, item.ItemIndex, item.CustomId, item.Prompt, encoded, item.Sampling, finished, timings, item), ct);
         await progress.IncrementAsync(item.JobId, PipelineStages.Encoder, ct);
     }
 }

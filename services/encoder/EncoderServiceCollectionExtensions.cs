@@ -15,6 +15,7 @@ public static class EncoderServiceCollectionExtensions
     {
         services.AddEpdStageOptions<EncoderOptions>(configuration);
         services.AddSingleton<EncoderStage>();
+        services.AddStageItemConsumption();
         services.AddEpdVideo(configuration).TryAddSingleton<IMediaFrameSource, FfmpegFrameSource>();
         // Load the model at start: a worker that cannot load it fails before it takes a message.
         services.AddHostedService<StageWarmup<EncoderStage>>();

@@ -1,13 +1,11 @@
 using EpdBatch.Contracts;
 using EpdBatch.Model.Stages;
 using EpdBatch.Pipeline;
-using EpdBatch.Pipeline.Messaging;
 using EpdBatch.Pipeline.Options;
 using EpdBatch.Pipeline.Progress;
 using EpdBatch.Pipeline.Storage;
 using EpdBatch.Stages;
 using MassTransit;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EpdBatch.Prefill;
@@ -16,6 +14,7 @@ namespace EpdBatch.Prefill;
 /// Builds the item's prompt, reads its multimodal tokens, prefills (batched with other items), stores the KV
 /// snapshot and hands the item to decode. The token entries are deleted once the decode message is out. An item of
 /// a cancelled job is reported as cancelled, not prefilled, and its token entries are deleted.
+/// Where they are gone, the item goes back to the encoder (<see cref="ItemConsumption.SendBackAsync"/>).
 /// </summary>
 public sealed class PrefillItemConsumer(
     PrefillStage stage,
@@ -23,22 +22,20 @@ public sealed class PrefillItemConsumer(
     IStageProgress progress,
     IJobCancellation cancellation,
     IOptions<PrefillOptions> options,
-    IOptions<EpdMessagingOptions> messaging,
-    TimeProvider time,
-    ILogger<PrefillItemConsumer> logger) : IConsumer<PrefillItem>
+    ItemConsumption consumption,
+    TimeProvider time) : IConsumer<PrefillItem>
 {
     public Task Consume(ConsumeContext<PrefillItem> context)
     {
         var item = context.Message;
-        return ItemConsumption.RunAsync(context, PipelineStages.Prefill, item.JobId, item.ItemIndex, item.CustomId,
-            messaging.Value.RetryIntervals.Length, logger, () => PrefillAsync(context));
+        return consumption.RunAsync(context, PipelineStages.Prefill, item.JobId, item.ItemIndex, item.CustomId, () => PrefillAsync(context));
     }
 
     private async Task PrefillAsync(ConsumeContext<PrefillItem> context)
     {
         var item = context.Message;
         var ct = context.CancellationToken;
-        if (await ItemConsumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Prefill, item.JobId, item.ItemIndex, item.CustomId, logger))
+        if (await consumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Prefill, item.JobId, item.ItemIndex, item.CustomId))
         {
             // Nothing will read the item's tokens now: free them rather than wait for their TTL.
             foreach (var m in item.Media)
@@ -54,8 +51,14 @@ public sealed class PrefillItemConsumer(
         var media = new List<MultimodalEmbedding>(item.Media.Count);
         foreach (var m in item.Media)
         {
-            var bytes = await tensors.GetAsync(m.StoreKey, ct)
-                ?? throw new PermanentItemException(PipelineStages.Prefill, "intermediate_lost", $"multimodal tokens '{m.StoreKey}' are gone (expired or evicted)");
+            var bytes = await tensors.GetAsync(m.StoreKey, ct);
+            if (bytes is null)
+            {
+                // Expired, evicted or lost with a Redis restart: the encoder makes them again.
+                await consumption.SendBackAsync(context, PipelineStages.Prefill, item.JobId, item.ItemIndex, item.Origin, $"multimodal tokens '{m.StoreKey}' are gone");
+                await DeleteTokensAsync(item, ct);
+                return;
+            }
             media.Add(MultimodalEmbedding.FromBytes(bytes));
         }
         var ids = prompts.Encode(item.Prompt, item.Media.Count(m => m.Kind == MediaKind.Image), item.Media.Count(m => m.Kind == MediaKind.Video));
@@ -71,14 +74,19 @@ public sealed class PrefillItemConsumer(
         }
         else
         {
-            var kvKey = StoreKeys.Kv(item.JobId, item.ItemIndex);
+            var kvKey = StoreKeys.Kv(item.JobId, item.ItemIndex, item.Origin?.Recoveries ?? 0);
             await tensors.SetAsync(kvKey, outcome.Snapshot!, options.Value.KvTtl, ct);
-            await context.Publish(new DecodeItem(item.JobId, item.ItemIndex, item.CustomId, kvKey, outcome.PromptTokens, outcome.FirstToken, item.Sampling, finished, timings), ct);
+            await context.Publish(new DecodeItem(item.JobId, item.ItemIndex, item.CustomId, kvKey, outcome.PromptTokens, outcome.FirstToken, item.Sampling, finished, timings, item.Origin), ct);
         }
+        await DeleteTokensAsync(item, ct);
+        await progress.IncrementAsync(item.JobId, PipelineStages.Prefill, ct);
+    }
+
+    private async Task DeleteTokensAsync(PrefillItem item, CancellationToken ct)
+    {
         foreach (var m in item.Media)
         {
             await tensors.DeleteAsync(m.StoreKey, ct);
         }
-        await progress.IncrementAsync(item.JobId, PipelineStages.Prefill, ct);
     }
 }

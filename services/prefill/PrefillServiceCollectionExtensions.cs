@@ -13,6 +13,7 @@ public static class PrefillServiceCollectionExtensions
     {
         services.AddEpdStageOptions<PrefillOptions>(configuration);
         services.AddSingleton<PrefillStage>();
+        services.AddStageItemConsumption();
         services.AddHostedService<StageWarmup<PrefillStage>>();
         return services;
     }

@@ -10,6 +10,10 @@ namespace EpdBatch.Contracts;
 /// <param name="Sampling">How to decode.</param>
 /// <param name="EnqueuedAt">When this message was sent, for the decoder's queue-wait time.</param>
 /// <param name="Timings">Timings of the stages so far.</param>
+/// <param name="Origin">
+/// The encode command this item came from, to send back to the encoder (with its recovery count raised) where the
+/// item's tokens or KV snapshot are gone. Null only in messages of a version that did not carry it.
+/// </param>
 public sealed record DecodeItem(
     string JobId,
     int ItemIndex,
@@ -19,4 +23,5 @@ public sealed record DecodeItem(
     int FirstToken,
     SamplingSettings Sampling,
     DateTimeOffset EnqueuedAt,
-    StageTimings Timings);
+    StageTimings Timings,
+    EncodeItem? Origin = null);

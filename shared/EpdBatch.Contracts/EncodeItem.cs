@@ -8,6 +8,10 @@ namespace EpdBatch.Contracts;
 /// <param name="Media">The item's media, in prompt order.</param>
 /// <param name="Sampling">How to decode.</param>
 /// <param name="EnqueuedAt">When this message was sent, for the encoder's queue-wait time.</param>
+/// <param name="Recoveries">
+/// How many times a later stage sent the item back because its multimodal tokens or KV snapshot were gone: 0 as
+/// the ingest sends it. It is also the attempt that names the item's tensor-store keys.
+/// </param>
 public sealed record EncodeItem(
     string JobId,
     int ItemIndex,
@@ -15,4 +19,5 @@ public sealed record EncodeItem(
     string Prompt,
     IReadOnlyList<MediaReference> Media,
     SamplingSettings Sampling,
-    DateTimeOffset EnqueuedAt);
+    DateTimeOffset EnqueuedAt,
+    int Recoveries = 0);

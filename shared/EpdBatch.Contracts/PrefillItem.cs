@@ -9,6 +9,10 @@ namespace EpdBatch.Contracts;
 /// <param name="Sampling">How to decode (prefill samples the first token).</param>
 /// <param name="EnqueuedAt">When this message was sent, for prefill's queue-wait time.</param>
 /// <param name="Timings">Timings of the stages so far.</param>
+/// <param name="Origin">
+/// The encode command this item came from, to send back to the encoder (with its recovery count raised) where the
+/// item's tokens or KV snapshot are gone. Null only in messages of a version that did not carry it.
+/// </param>
 public sealed record PrefillItem(
     string JobId,
     int ItemIndex,
@@ -17,4 +21,5 @@ public sealed record PrefillItem(
     IReadOnlyList<EncodedMedia> Media,
     SamplingSettings Sampling,
     DateTimeOffset EnqueuedAt,
-    StageTimings Timings);
+    StageTimings Timings,
+    EncodeItem? Origin = null);

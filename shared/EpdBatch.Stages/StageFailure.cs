@@ -13,6 +13,12 @@ public sealed record StageFailure(string Code, string Message, bool Permanent)
     public const string RetriesExhausted = "retries_exhausted";
     public const string InternalError = "internal_error";
 
+    /// <summary>The item was delivered to a stage more often than <c>Epd:Reliability:MaxDeliveries</c> without finishing.</summary>
+    public const string CrashLoop = "crash_loop";
+
+    /// <summary>The item's tokens or KV snapshot kept vanishing, more often than <c>Epd:Reliability:MaxRecoveries</c>.</summary>
+    public const string IntermediateLost = "intermediate_lost";
+
     public static StageFailure Classify(Exception error) => error switch
     {
         PermanentItemException p => new(p.Code, p.Message, true),

@@ -14,6 +14,17 @@ public class StoreKeysTests
         Assert.That(StoreKeys.KvPattern("job-1"), Is.EqualTo("kv:job-1:*"));
     }
 
+    [Test]
+    public void A_recovered_attempt_has_keys_of_its_own_that_no_chunk_key_of_another_attempt_matches()
+    {
+        Assert.That(StoreKeys.Multimodal("job-1", 12, 0, attempt: 0), Is.EqualTo("mm:job-1:12:0"));
+        Assert.That(StoreKeys.Multimodal("job-1", 12, 0, attempt: 2), Is.EqualTo("mm:job-1:12.2:0"));
+        Assert.That(StoreKeys.Kv("job-1", 12, attempt: 1), Is.EqualTo("kv:job-1:12.1"));
+        // Chunks live at <key>:<n>: chunk 0 of media 1 of attempt 0 must not be media 0 of attempt 1.
+        Assert.That(StoreKeys.Multimodal("job-1", 12, 1) + ":0", Is.Not.EqualTo(StoreKeys.Multimodal("job-1", 12, 0, attempt: 1)));
+        Assert.That(StoreKeys.Kv("job-1", 12, attempt: 3), Does.Match("^kv:job-1:[^:]+$"), "still under the job's pattern, one segment");
+    }
+
     [TestCase("a:b")]
     [TestCase("a*")]
     [TestCase("a b")]
@@ -22,6 +33,9 @@ public class StoreKeysTests
         Assert.Throws(Is.InstanceOf<ArgumentException>(), () => StoreKeys.Kv(jobId, 0));
 
     [Test]
-    public void Negative_indices_are_refused() =>
+    public void Negative_indices_are_refused()
+    {
         Assert.Throws<ArgumentOutOfRangeException>(() => StoreKeys.Multimodal("job", 0, -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => StoreKeys.Kv("job", 0, attempt: -1));
+    }
 }
