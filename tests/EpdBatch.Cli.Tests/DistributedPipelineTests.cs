@@ -154,7 +154,7 @@ public sealed class DistributedPipelineTests
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (JsonObject)JsonNode.Parse(l)!).ToList();
     }
 
-    private static byte[] Draw(int index, SKEncodedImageFormat format)
+    internal static byte[] Draw(int index, SKEncodedImageFormat format)
     {
         using var bitmap = new SKBitmap(64 + index % 4 * 16, 48 + index % 3 * 24);
         var random = new Random(index);
