@@ -57,7 +57,7 @@ public sealed class ItemConsumption(
         catch (Exception error) when (error is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             var failure = StageFailure.Classify(error);
-            if (!failure.Permanent && context.GetRetryAttempt() < messaging.Value.RetryIntervals.Length)
+            if (!failure.Permanent && context.GetRetryAttempt() < messaging.Value.EffectiveRetryIntervals.Count)
             {
                 logger.LogWarning("{Stage}: item {Job}/{Item} failed transiently ({Message}); retrying", stage, jobId, itemIndex, error.Message);
                 throw;

@@ -9,6 +9,7 @@ using EpdBatch.Model.Stages;
 using EpdBatch.Pipeline;
 using EpdBatch.Pipeline.Messaging;
 using EpdBatch.Pipeline.Progress;
+using EpdBatch.Pipeline.Reliability;
 using EpdBatch.Pipeline.Storage;
 using EpdBatch.Prefill;
 using MassTransit;
@@ -20,7 +21,8 @@ namespace EpdBatch.Stages.Tests;
 
 /// <summary>
 /// The three model stages over the in-memory transport and stores: every item ends in exactly one result or one
-/// failure, and disaggregation (batching across items, continuous decode) changes no token.
+/// failure, disaggregation (batching across items, continuous decode) changes no token, and an item whose tokens
+/// or KV snapshot vanish goes back to the encoder, within a bound.
 /// </summary>
 [TestFixture]
 public sealed class EmbeddedStagesTests
@@ -60,7 +62,8 @@ public sealed class EmbeddedStagesTests
         items.Add(new EncodeItem("job1", 14, "text", "x", [new MediaReference(MediaKind.Image, Path.Combine(_root, "media", "notes.jpg"))], new SamplingSettings(4), now));
         items.Add(new EncodeItem("job1", 15, "truncated", "x", [new MediaReference(MediaKind.Image, Path.Combine(_root, "media", "cut.jpg"))], new SamplingSettings(4), now));
 
-        var results = await RunAsync(items, encoderBatch: 4, decoderBatch: 3);
+        var (results, progress, _) = await RunAsync(items, encoderBatch: 4, decoderBatch: 3);
+        Assert.That(progress[PipelineStages.Encoder], Is.EqualTo(13));
 
         Assert.That(results.Keys, Is.EquivalentTo(Enumerable.Range(0, items.Count)), "every item ends exactly once");
         var failed = results.Values.OfType<ItemFailed>().ToDictionary(f => f.CustomId);
@@ -78,6 +81,55 @@ public sealed class EmbeddedStagesTests
             Assert.That(completed.Timings.EncodeBusyMs, Is.Not.Null);
             Assert.That(completed.Timings.PrefillBusyMs, Is.Not.Null);
         }
+    }
+
+    [Test]
+    public async Task Items_whose_tokens_or_snapshot_vanish_go_back_to_the_encoder_and_end_with_the_same_tokens()
+    {
+        var items = await ImageItemsAsync("job2", 6);
+        // The first attempt of items 0-2 loses its KV snapshot, that of items 3-5 its multimodal tokens.
+        var store = new ForgetfulTensorStore(key => key is "kv:job2:0" or "kv:job2:1" or "kv:job2:2" or "mm:job2:3:0" or "mm:job2:4:0" or "mm:job2:5:0");
+
+        var (results, _, counters) = await RunAsync(items, encoderBatch: 2, decoderBatch: 2, store);
+
+        Assert.That(store.Forgotten, Has.Member("kv:job2:2").And.Member("mm:job2:5:0"), "the store lost what the test meant it to");
+        Assert.That(results.Values.OfType<ItemFailed>().Select(f => $"{f.ItemIndex}: {f.Code} {f.Message}"), Is.Empty);
+        var expected = SingleProcess(items);
+        for (var i = 0; i < items.Count; i++)
+        {
+            Assert.That(((ItemCompleted)results[i]).Tokens, Is.EqualTo(expected[i]), $"item {i}");
+        }
+        Assert.That(counters.GetValueOrDefault(ReliabilityCounters.Recoveries(PipelineStages.Decoder)), Is.EqualTo(3));
+        Assert.That(counters.GetValueOrDefault(ReliabilityCounters.Recoveries(PipelineStages.Prefill)), Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task An_item_whose_snapshot_keeps_vanishing_fails_with_intermediate_lost_after_the_configured_recoveries()
+    {
+        var items = await ImageItemsAsync("job3", 2);
+        var store = new ForgetfulTensorStore(key => key.StartsWith("kv:job3:1", StringComparison.Ordinal), always: true);
+
+        var (results, _, counters) = await RunAsync(items, encoderBatch: 2, decoderBatch: 2, store,
+            new Dictionary<string, string?> { ["Epd:Reliability:MaxRecoveries"] = "2" });
+
+        Assert.That(results[0], Is.InstanceOf<ItemCompleted>());
+        var failed = (ItemFailed)results[1];
+        Assert.That((failed.Stage, failed.Code), Is.EqualTo((PipelineStages.Decoder, StageFailure.IntermediateLost)));
+        Assert.That(failed.Message, Does.Contain("kv:job3:1.2").And.Contain("run again 2 times").And.Contain("MaxRecoveries"));
+        Assert.That(store.Forgotten, Is.EquivalentTo(new[] { "kv:job3:1", "kv:job3:1.1", "kv:job3:1.2" }), "one KV key per attempt");
+        Assert.That(counters[ReliabilityCounters.Recoveries(PipelineStages.Decoder)], Is.EqualTo(2));
+    }
+
+    private async Task<List<EncodeItem>> ImageItemsAsync(string jobId, int count)
+    {
+        var items = new List<EncodeItem>();
+        for (var i = 0; i < count; i++)
+        {
+            var path = Path.Combine(_root, "media", $"{jobId}-{i}.png");
+            await File.WriteAllBytesAsync(path, TestImages.Png(i + 40));
+            items.Add(new EncodeItem(jobId, i, $"c{i}", "Describe the image.", [new MediaReference(MediaKind.Image, path)], new SamplingSettings(MaxTokens: 5), DateTimeOffset.UtcNow));
+        }
+        return items;
     }
 
     private List<int[]> SingleProcess(List<EncodeItem> items)
@@ -107,7 +159,8 @@ public sealed class EmbeddedStagesTests
         return outputs;
     }
 
-    private async Task<IReadOnlyDictionary<int, object>> RunAsync(IReadOnlyList<EncodeItem> items, int encoderBatch, int decoderBatch)
+    private async Task<(IReadOnlyDictionary<int, object> Results, IReadOnlyDictionary<string, long> Progress, IReadOnlyDictionary<string, long> Counters)> RunAsync(
+        IReadOnlyList<EncodeItem> items, int encoderBatch, int decoderBatch, ITensorStore? tensors = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -117,10 +170,15 @@ public sealed class EmbeddedStagesTests
             ["Epd:Prefill:MaxBatchSize"] = "4",
             ["Epd:Storage:LocalRoot"] = _root,
         });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         var connections = new EpdConnectionOptions { Model = _model };
         builder.Configuration[EpdConnectionOptions.ModelVariable] = _model;
         var collector = new ResultCollector(items.Count);
         builder.Services.AddSingleton(collector);
+        if (tensors is not null)
+        {
+            builder.Services.AddSingleton(tensors);
+        }
         builder.Services.AddEpdStorage(connections);
         builder.Services.AddEpdStageProgress(connections);
         builder.Services.AddEncoderStage(builder.Configuration);
@@ -143,12 +201,13 @@ public sealed class EmbeddedStagesTests
                 await bus.Publish(item);
             }
             await collector.Done.WaitAsync(TimeSpan.FromMinutes(3));
-            var tensors = host.Services.GetRequiredService<ITensorStore>();
-            Assert.That(await tensors.CountKeysAsync("mm:job1:*", CancellationToken.None), Is.Zero, "no token entries left");
-            Assert.That(await tensors.CountKeysAsync("kv:job1:*", CancellationToken.None), Is.Zero, "no KV entries left");
-            var progress = await host.Services.GetRequiredService<IStageProgress>().GetAsync("job1", CancellationToken.None);
-            Assert.That(progress[PipelineStages.Encoder], Is.EqualTo(13));
-            return collector.Results;
+            var jobId = items[0].JobId;
+            var store = host.Services.GetRequiredService<ITensorStore>();
+            Assert.That(await store.CountKeysAsync(StoreKeys.MultimodalPattern(jobId), CancellationToken.None), Is.Zero, "no token entries left");
+            Assert.That(await store.CountKeysAsync(StoreKeys.KvPattern(jobId), CancellationToken.None), Is.Zero, "no KV entries left");
+            var progress = await host.Services.GetRequiredService<IStageProgress>().GetAsync(jobId, CancellationToken.None);
+            var counters = await host.Services.GetRequiredService<IDeliveryLedger>().GetCountersAsync(jobId, CancellationToken.None);
+            return (collector.Results, progress, counters);
         }
         finally
         {

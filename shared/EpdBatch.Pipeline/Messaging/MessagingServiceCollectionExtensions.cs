@@ -14,7 +14,7 @@ public static class MessagingServiceCollectionExtensions
     /// publisher confirms), over the in-memory transport otherwise. Endpoints come from <c>ConfigureEndpoints</c>,
     /// so each consumer's ConsumerDefinition owns its endpoint's concurrency and prefetch. Every endpoint gets one
     /// retry policy: transient failures (<see cref="TransientFailures"/>) are redelivered at
-    /// <see cref="EpdMessagingOptions.RetryIntervals"/>; anything else, a <see cref="PermanentItemException"/> above
+    /// <see cref="EpdMessagingOptions.EffectiveRetryIntervals"/>; anything else, a <see cref="PermanentItemException"/> above
     /// all, is not retried. Also adds the health checks and the readiness file of <see cref="HealthFileOptions"/>.
     /// </summary>
     public static IServiceCollection AddEpdMessaging(
@@ -51,7 +51,7 @@ public static class MessagingServiceCollectionExtensions
 
             bus.AddConfigureEndpointsCallback(static (context, _, endpoint) =>
             {
-                var intervals = context.GetRequiredService<IOptions<EpdMessagingOptions>>().Value.RetryIntervals;
+                var intervals = context.GetRequiredService<IOptions<EpdMessagingOptions>>().Value.EffectiveRetryIntervals.ToArray();
                 endpoint.UseMessageRetry(retry =>
                 {
                     retry.Handle<Exception>(TransientFailures.IsTransient);

@@ -138,6 +138,16 @@ public class ComposeFileTests
     }
 
     [Test]
+    public void Redis_keeps_the_job_store_in_an_append_only_file_on_a_volume()
+    {
+        var redis = (YamlMappingNode)_services["redis"];
+        var command = string.Join(' ', ((YamlSequenceNode)redis["command"]).Children.Select(c => c.ToString()));
+
+        Assert.That(command, Does.Contain("--appendonly yes").And.Contain("--appendfsync everysec").And.Contain("--dir /data"));
+        Assert.That(((YamlSequenceNode)redis["volumes"]).Children.Select(v => v.ToString()), Has.Some.StartWith("redis-data:/data"));
+    }
+
+    [Test]
     public void Dockerfile_publishes_the_cli_onto_the_runtime_image()
     {
         var dockerfile = File.ReadAllText(Path.Combine(s_composeDirectory, "Dockerfile"));
