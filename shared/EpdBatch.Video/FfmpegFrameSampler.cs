@@ -42,8 +42,9 @@ public sealed class FfmpegFrameSampler : IDisposable
     private static readonly string[] s_extensions = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "ts", "flv", "ogv", "wmv", "3gp", "mpg", "mpeg"];
 
     private readonly VideoOptions _options;
-    private readonly string _ffmpeg;
-    private readonly string _ffprobe;
+    private readonly string? _ffmpeg;
+    private readonly string? _ffprobe;
+    private readonly string? _missingTools;
     private readonly SemaphoreSlim _slots;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -52,13 +53,24 @@ public sealed class FfmpegFrameSampler : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
-        _options.Validate();
-        _ffmpeg = ExecutableLocator.Find(_options.FfmpegPath)!;
-        _ffprobe = ExecutableLocator.Find(_options.FfprobePath)!;
+        var invalid = _options.GetValidationFailures(VideoOptions.SectionName);
+        if (invalid.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", invalid));
+        }
+        _ffmpeg = ExecutableLocator.Find(_options.FfmpegPath);
+        _ffprobe = ExecutableLocator.Find(_options.FfprobePath);
         var slots = _options.MaxConcurrentDecodes > 0 ? _options.MaxConcurrentDecodes : Environment.ProcessorCount;
         _slots = new SemaphoreSlim(slots, slots);
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger<FfmpegFrameSampler>.Instance;
+        var missing = _options.GetToolFailures(VideoOptions.SectionName);
+        if (missing.Count > 0)
+        {
+            // An image-only worker needs no ffmpeg: it starts, and only video items fail, each with this reason.
+            _missingTools = string.Join(" ", missing);
+            _logger.LogWarning("video: {Missing} Video items will fail with {Code}; image items are not affected.", _missingTools, VideoErrorCodes.ToolsMissing);
+        }
 
         // A worker killed mid-decode runs no finally; its successor removes what it left. Only folders older than
         // twice the longest deadline any worker may have (validation caps DecodeTimeout at an hour), so a running
@@ -192,6 +204,10 @@ public sealed class FfmpegFrameSampler : IDisposable
     private async Task<TResult> RunAsync<TResult>(VideoInput input, Func<string, CancellationToken, Task<TResult>> work, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (_missingTools is not null)
+        {
+            throw Fail(VideoErrorCodes.ToolsMissing, $"{input.Name}: this encoder cannot decode videos: {_missingTools}");
+        }
         var length = input.FilePath is { } path ? (File.Exists(path) ? new FileInfo(path).Length : throw new FileNotFoundException($"{path}: no such file", path)) : input.Bytes.Length;
         if (length > _options.MaxBytes)
         {
@@ -249,7 +265,7 @@ public sealed class FfmpegFrameSampler : IDisposable
         var maxPackets = VideoAnalysis.MaxPackets(_options);
         var arguments = new List<string>(s_inputOptions);
         arguments.AddRange(ProbeReport.Arguments(file));
-        using var process = ToolProcess.Start(_ffprobe, arguments);
+        using var process = ToolProcess.Start(_ffprobe!, arguments);
         using (process.KillOn(ct))
         {
             while (await process.OutputReader.ReadLineAsync(ct) is { } line)
@@ -302,7 +318,7 @@ public sealed class FfmpegFrameSampler : IDisposable
         var frameBytes = checked(width * height * 3);
         var buffer = new byte[frameBytes];
         var started = Stopwatch.GetTimestamp();
-        using var process = ToolProcess.Start(_ffmpeg, arguments);
+        using var process = ToolProcess.Start(_ffmpeg!, arguments);
         using (process.KillOn(ct))
         {
             var received = 0;

@@ -15,6 +15,9 @@ public static class VideoErrorCodes
     /// <summary>A readable media file with no video stream (audio only, or only a cover picture).</summary>
     public const string NoVideoStream = "no_video_stream";
 
+    /// <summary>This encoder has no ffmpeg/ffprobe (<see cref="VideoOptions.FfmpegPath"/>, <see cref="VideoOptions.FfprobePath"/>), so it cannot decode videos; its image items run.</summary>
+    public const string ToolsMissing = "video_unsupported";
+
     /// <summary>Not a media file ffmpeg can read, or its frames cannot be decoded.</summary>
     public const string Corrupt = "corrupt_video";
 

@@ -124,6 +124,21 @@ public sealed class VideoOptions : IEpdOptionsSection
             failures.Add($"{section}:{nameof(DecoderThreads)} must be between 0 and 64 (0 lets ffmpeg choose), not {DecoderThreads}.");
         }
 
+        if (TempDirectory is not null && !Directory.Exists(TempDirectory))
+        {
+            failures.Add($"{section}:{nameof(TempDirectory)} names a folder that does not exist: '{TempDirectory}'.");
+        }
+
+        return failures;
+    }
+
+    /// <summary>
+    /// ffmpeg and ffprobe where the settings say (or on PATH). Apart from <see cref="GetValidationFailures"/>: a worker
+    /// without them still starts and runs image items; its video items fail with <see cref="VideoErrorCodes.ToolsMissing"/>.
+    /// </summary>
+    public IReadOnlyList<string> GetToolFailures(string section)
+    {
+        var failures = new List<string>();
         if (ExecutableLocator.Find(FfmpegPath) is null)
         {
             failures.Add($"{section}:{nameof(FfmpegPath)} '{FfmpegPath}' is not an executable file nor found on PATH: install ffmpeg (Debian: apt-get install ffmpeg) or set the path.");
@@ -134,18 +149,16 @@ public sealed class VideoOptions : IEpdOptionsSection
             failures.Add($"{section}:{nameof(FfprobePath)} '{FfprobePath}' is not an executable file nor found on PATH: install ffmpeg (it ships ffprobe) or set the path.");
         }
 
-        if (TempDirectory is not null && !Directory.Exists(TempDirectory))
-        {
-            failures.Add($"{section}:{nameof(TempDirectory)} names a folder that does not exist: '{TempDirectory}'.");
-        }
-
         return failures;
     }
 
-    /// <summary>Throws with every problem where the options are invalid; for callers without the options pipeline (the CLI, benchmarks).</summary>
+    /// <summary>
+    /// Throws with every problem where the options are invalid or ffmpeg/ffprobe are missing; for callers about to
+    /// decode a video without the options pipeline (the CLI's --video, benchmarks).
+    /// </summary>
     public void Validate()
     {
-        var failures = GetValidationFailures(SectionName);
+        var failures = GetValidationFailures(SectionName).Concat(GetToolFailures(SectionName)).ToList();
         if (failures.Count > 0)
         {
             throw new ArgumentException(string.Join(" ", failures));

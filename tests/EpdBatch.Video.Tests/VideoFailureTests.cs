@@ -107,6 +107,15 @@ public sealed class VideoFailureTests
     }
 
     [Test]
+    public async Task Without_ffmpeg_the_sampler_starts_and_fails_each_video_with_its_reason()
+    {
+        // An image-only worker (a GPU host without ffmpeg) must start; its video items fail one by one.
+        var video = TestVideos.Counter(_root, "no-tools.mp4", 1, 10);
+        var error = await AssertFailsAsync(VideoInput.FromFile(video), VideoErrorCodes.ToolsMissing, o => o.FfmpegPath = "/nonexistent/ffmpeg");
+        Assert.That(error.Message, Does.Contain("no-tools.mp4").And.Contain("Epd:Video:FfmpegPath '/nonexistent/ffmpeg'"));
+    }
+
+    [Test]
     public async Task The_deadline_kills_a_running_ffmpeg()
     {
         // Frames larger than a pipe's buffer: while the converter holds the first frame, ffmpeg blocks on its next write.
