@@ -50,15 +50,19 @@ public sealed class EncodeItemConsumer(
             var preprocessor = stage.PreprocessorFor(media.Kind, media.Uri);
             var bytes = await blobs.ReadAsync(media.Uri, ct);
             var preprocessing = media.Kind == MediaKind.Image ? $"image;preprocess={preprocessor.Config.Fingerprint}" : frames.Describe(media.Frames, preprocessor);
-            var cacheKey = stage.MediaCacheKey(bytes, media.Kind, preprocessing);
-            var tokens = await tensors.GetAsync(cacheKey, ct);
+            var cacheTtl = options.Value.MediaCacheTtl;
+            var cacheKey = cacheTtl > TimeSpan.Zero ? stage.MediaCacheKey(bytes, media.Kind, preprocessing) : null;
+            var tokens = cacheKey is null ? null : await tensors.GetAsync(cacheKey, ct);
             if (tokens is null)
             {
                 var work = media.Kind == MediaKind.Image
                     ? new EncodeWork(MultimodalKind.Image, [preprocessor.Preprocess(bytes)])
                     : new EncodeWork(MultimodalKind.Video, await frames.SampleAsync(bytes, media.Uri, media.Frames, preprocessor, ct));
                 tokens = (await stage.EncodeAsync(work, ct)).ToBytes();
-                await tensors.SetAsync(cacheKey, tokens, ttl, ct);
+                if (cacheKey is not null)
+                {
+                    await tensors.SetAsync(cacheKey, tokens, cacheTtl, ct);
+                }
             }
             var key = StoreKeys.Multimodal(item.JobId, item.ItemIndex, i, item.Recoveries);
             await tensors.SetAsync(key, tokens, ttl, ct);

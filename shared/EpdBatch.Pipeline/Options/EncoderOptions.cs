@@ -11,4 +11,19 @@ public sealed class EncoderOptions : StageOptions, IEpdOptionsSection
     }
 
     public static string SectionName => "Epd:Encoder";
+
+    /// <summary>
+    /// How long the tokens of a media file stay cached under its content hash, so an image or video that comes again
+    /// (in the same job or the next) is not encoded twice; zero turns the cache off. Kept short by default: every
+    /// distinct file of a job takes an entry, so Redis holds about (files per minute × this) of them.
+    /// </summary>
+    public TimeSpan MediaCacheTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    private protected override void AddStageValidationFailures(string section, List<string> failures)
+    {
+        if (MediaCacheTtl < TimeSpan.Zero || MediaCacheTtl > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{section}:{nameof(MediaCacheTtl)} must be between 00:00:00 (off) and 1.00:00:00, not {MediaCacheTtl}.");
+        }
+    }
 }

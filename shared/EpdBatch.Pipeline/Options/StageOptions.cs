@@ -105,7 +105,13 @@ public abstract partial class StageOptions
             failures.Add($"{section}:{nameof(KvTtl)} must be positive, not {KvTtl}.");
         }
 
+        AddStageValidationFailures(section, failures);
         return failures;
+    }
+
+    /// <summary>A stage's own settings' problems, added after the shared ones.</summary>
+    private protected virtual void AddStageValidationFailures(string section, List<string> failures)
+    {
     }
 
     [GeneratedRegex(@"^(cpu|cuda(:[0-9]{1,2})?)$")]

@@ -78,6 +78,18 @@ public class StageOptionsTests
     }
 
     [Test]
+    public void The_encoders_media_cache_ttl_binds_and_a_negative_one_fails_at_start()
+    {
+        var encoder = Resolve<EncoderOptions>(new Dictionary<string, string?> { ["EPD_MODEL"] = _model, ["Epd:Encoder:MediaCacheTtl"] = "00:00:00" });
+        Assert.That(encoder.MediaCacheTtl, Is.EqualTo(TimeSpan.Zero), "zero turns the cache off");
+        Assert.That(new EncoderOptions().MediaCacheTtl, Is.EqualTo(TimeSpan.FromMinutes(5)));
+
+        using var host = BuildHost<EncoderOptions>(new Dictionary<string, string?> { ["EPD_MODEL"] = _model, ["Epd:Encoder:MediaCacheTtl"] = "-00:01:00" });
+        var e = Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.That(e!.Message, Does.Contain("Epd:Encoder:MediaCacheTtl must be between"));
+    }
+
+    [Test]
     public void Missing_model_fails_at_start()
     {
         using var host = BuildHost<DecoderOptions>(new Dictionary<string, string?>());
