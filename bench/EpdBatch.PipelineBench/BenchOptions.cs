@@ -27,6 +27,14 @@ internal sealed record BenchOptions
           --load LIST            load test: comma-separated job sizes, e.g. 1000,5000 (the model defaults to the
                                  demo shape, max_tokens to 4..8; --items, --runs and the direct modes do not apply)
           --sample-ms N          load test: how often RSS and Redis keys are sampled (default 500)
+
+          --validate-planner     instead: profile this machine with `epd plan profile`, run each configuration
+                                 --runs times through the four-process pipeline and compare the planner's
+                                 predicted items/s with the measured median (default --items 40 --runs 3
+                                 --shape clip-b-6l --service-threads 1: its first entry is the torch threads
+                                 of the profile and of every service; JSON at <work>/planner-validation.json)
+          --configs LIST         configurations to validate, comma-separated E/EB/PB/DB (encoder replicas,
+                                 encoder, prefill and decoder MaxBatchSize); default 1/8/4/16,1/1/4/16,1/8/4/1,2/8/4/16
         """;
 
     public int Items { get; init; } = 200;
@@ -56,10 +64,29 @@ internal sealed record BenchOptions
 
     public int SampleMilliseconds { get; init; } = 500;
 
+    public bool ValidatePlanner { get; init; }
+
+    public IReadOnlyList<ValidationSetting>? ValidationSettings { get; init; }
+
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
         bool shapeGiven = false, tokensGiven = false;
+        if (args.Contains("--validate-planner"))
+        {
+            // Sized so that the profile and 4 configurations × (warm-up + 3 runs) finish within 8 minutes on 2 idle
+            // cores. One torch thread per process: stage processes then share the cores without OpenMP spinning
+            // against each other.
+            options = options with
+            {
+                ValidatePlanner = true,
+                Items = 40,
+                Runs = 3,
+                Shape = ModelShapeChoice.ClipB6,
+                ServiceThreads = [PipelineBench.ServiceThreads.Parse("1")],
+                WorkFolder = Path.Combine(Path.GetTempPath(), "epd-planner-validation"),
+            };
+        }
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -80,6 +107,8 @@ internal sealed record BenchOptions
                 "--work" => options with { WorkFolder = Path.GetFullPath(Value()) },
                 "--json" => options with { JsonPath = Path.GetFullPath(Value()) },
                 "--probe-threads" => options with { ProbeThreads = true },
+                "--validate-planner" => options,
+                "--configs" => options with { ValidationSettings = Value().Split(',').Select(ValidationSetting.Parse).ToArray() },
                 _ => throw new ArgumentException($"unknown argument {args[i]}\n{Usage}"),
             };
         }

@@ -19,14 +19,7 @@ internal static class FourProcessRun
     {
         var vhost = await Loopback.CreateVhostAsync();
         var prefix = $"epd:bench:{vhost}:";
-        var environment = new Dictionary<string, string>
-        {
-            ["EPD_RABBITMQ"] = Loopback.RabbitMq(vhost),
-            ["EPD_REDIS"] = Loopback.Redis,
-            ["EPD_BLOB"] = Loopback.Blob,
-            ["EPD_MODEL"] = data.ModelPath,
-            ["Epd__Ingest__KeyPrefix"] = prefix,
-        };
+        var environment = Environment(vhost, prefix, data);
         // The encoder caches the tokens of equal media (by content hash) for an hour: drop this benchmark's entries,
         // so that every run encodes every image instead of reusing an earlier run's tokens.
         await ForgetEncodedMediaAsync(data);
@@ -42,27 +35,11 @@ internal static class FourProcessRun
             var outputPrefix = $"az://{data.Container}/out-{vhost}/";
             var cpuBefore = services.CpuTimes();
             var load = MachineLoad.Start();
-            var result = await EpdProcess.RunAsync(["run", data.ManifestUri, "--out", outputPrefix], environment, TimeSpan.FromMinutes(120));
+            var job = await PipelineJob.RunAsync(data.ManifestUri, outputPrefix, environment, blobs, () => Logs(services));
             var machine = load.Stop();
             var cpuAfter = services.CpuTimes();
-            if (result.ExitCode is not (0 or 3))
-            {
-                throw new InvalidOperationException($"epd run exited with {result.ExitCode}:\n{result.Stdout}\n{result.Stderr}\n{Logs(services)}");
-            }
-
-            var jobFolder = result.Stdout.Split('\n').Single(l => l.StartsWith("results", StringComparison.Ordinal))["results".Length..].Trim();
-            if (!jobFolder.EndsWith('/'))
-            {
-                jobFolder += "/";
-            }
-            var jobId = jobFolder.TrimEnd('/').Split('/')[^1];
-            var summary = (JsonObject)JsonNode.Parse(await blobs.ReadAsync(jobFolder + "summary.json", CancellationToken.None))!;
-            var tokens = new Dictionary<string, int[]>();
-            foreach (var line in await ReadLinesAsync(blobs, jobFolder + "results.jsonl"))
-            {
-                tokens[line["custom_id"]!.GetValue<string>()] = line["response"]!["body"]!["choices"]![0]!["token_ids"]!.AsArray().Select(t => t!.GetValue<int>()).ToArray();
-            }
-            var counts = summary["request_counts"]!;
+            var summary = job.Summary;
+            var tokens = job.Tokens();
             var cpu = cpuAfter.ToDictionary(p => p.Key, p => Math.Round((p.Value - cpuBefore[p.Key]).TotalSeconds, 2));
             var stages = new Dictionary<string, StageFigures>();
             foreach (var stage in new[] { "encoder", "prefill", "decoder" })
@@ -71,13 +48,12 @@ internal static class FourProcessRun
                 stages[stage] = new StageFigures(s["items"]!.GetValue<int>(), s["busy_ms_mean"]?.GetValue<double>(),
                     s["queue_wait_ms_p50"]?.GetValue<double>(), s["queue_wait_ms_p95"]?.GetValue<double>(), null, cpu[stage + "-0"]);
             }
-            var completed = counts["completed"]!.GetValue<int>();
+            var completed = job.Completed;
 
             await CleanRedisAsync(prefix);
             await ForgetEncodedMediaAsync(data);
-            return new FourProcessResult(run, threads.Name, jobId, result.ExitCode, completed, counts["failed"]!.GetValue<int>(),
-                Math.Round(result.Wall.TotalSeconds, 3), summary["wall_time_seconds"]!.GetValue<double>(),
-                Math.Round(completed / result.Wall.TotalSeconds, 3), stages, cpu, machine, tokens);
+            return new FourProcessResult(run, threads.Name, job.JobId, job.ExitCode, completed, job.Failed,
+                job.CliWallSeconds, job.JobWallSeconds, Math.Round(completed / job.CliWallSeconds, 3), stages, cpu, machine, tokens);
         }
         finally
         {
@@ -85,8 +61,18 @@ internal static class FourProcessRun
         }
     }
 
+    /// <summary>What every process of a run gets: the loopback servers, a private vhost, the model and a key prefix.</summary>
+    internal static Dictionary<string, string> Environment(string vhost, string prefix, BenchData data) => new()
+    {
+        ["EPD_RABBITMQ"] = Loopback.RabbitMq(vhost),
+        ["EPD_REDIS"] = Loopback.Redis,
+        ["EPD_BLOB"] = Loopback.Blob,
+        ["EPD_MODEL"] = data.ModelPath,
+        ["Epd__Ingest__KeyPrefix"] = prefix,
+    };
+
     /// <summary>The job's own records under its key prefix (the stages delete their token and KV entries themselves).</summary>
-    private static async Task CleanRedisAsync(string prefix)
+    internal static async Task CleanRedisAsync(string prefix)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(Loopback.Redis);
         var server = redis.GetServer(redis.GetEndPoints()[0]);
@@ -97,7 +83,7 @@ internal static class FourProcessRun
     }
 
     /// <summary>Deletes the encoder's token-cache entries (mmc:&lt;sha256&gt;-…) of this benchmark's images, and no others.</summary>
-    private static async Task ForgetEncodedMediaAsync(BenchData data)
+    internal static async Task ForgetEncodedMediaAsync(BenchData data)
     {
         var hashes = data.Items.Select(i => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(i.LocalPath)))).ToHashSet();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(Loopback.Redis);
@@ -112,12 +98,6 @@ internal static class FourProcessRun
         }
     }
 
-    private static async Task<List<JsonObject>> ReadLinesAsync(AzureBlobStore blobs, string uri)
-    {
-        var text = Encoding.UTF8.GetString(await blobs.ReadAsync(uri, CancellationToken.None));
-        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (JsonObject)JsonNode.Parse(l)!).ToList();
-    }
-
-    private static string Logs(ServiceProcesses services) =>
+    internal static string Logs(ServiceProcesses services) =>
         string.Join("\n", services.Logs.Select(l => $"--- {Path.GetFileName(l)}\n{(File.Exists(l) ? string.Join('\n', File.ReadLines(l).TakeLast(15)) : "")}"));
 }

@@ -65,6 +65,14 @@ if (options.Load.Count > 0)
     return loads.All(r => r.Completed == r.Items) ? 0 : 1;
 }
 
+if (options.ValidatePlanner)
+{
+    var validationBlobs = new AzureBlobStore(Loopback.Blob, Options.Create(new EpdStorageOptions()), TimeProvider.System);
+    var validationData = await BenchData.PrepareAsync(options, validationBlobs, log);
+    log.WriteLine($"{validationData.Items.Count} items, manifest {validationData.ManifestUri}, model {validationData.ModelPath}");
+    return await PlannerValidation.RunAsync(options, validationData, validationBlobs, log, command, machine);
+}
+
 var threadProbe = new JsonObject
 {
     ["unset"] = await ProbeThreadsAsync(null),

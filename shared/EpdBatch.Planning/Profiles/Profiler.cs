@@ -35,6 +35,7 @@ public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferPr
         var random = new Random(_options.Seed);
 
         CostSeries encoder;
+        DeviceSharing? sharing = null;
         int imageSize, tokensPerImage;
         double tokensPerFrame;
         long multimodalBytesPerToken;
@@ -50,6 +51,11 @@ public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferPr
             multimodalBytesPerToken = (long)config.Text.HiddenSize * DTypeSize(dtype);
             progress?.Report($"encoder: {config.Vision.Architecture} {imageSize}px, {tokensPerImage} tokens per image");
             encoder = MeasureEncoder(vision, random, progress, cancellationToken);
+            // On a CPU every stage process of a deployment shares these cores, each forward with this many threads.
+            if (!_options.Runtime.Device.StartsWith("cuda", StringComparison.Ordinal))
+            {
+                sharing = new DeviceSharing(Environment.ProcessorCount, TorchSharp.torch.get_num_threads());
+            }
         }
 
         CostGrid prefill, decode;
@@ -87,6 +93,7 @@ public sealed class Profiler(ProfilerOptions options, ITransferProbe? transferPr
             Transfer = transfer,
             TransferProbe = _probe.Name,
             Memory = _options.DeviceMemoryBytes > 0 ? EstimateMemory(modelDirectory, config, dtype) : MemoryProfile.Unknown,
+            SharedDevice = sharing,
         };
     }
 

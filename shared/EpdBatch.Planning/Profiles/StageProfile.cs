@@ -72,6 +72,12 @@ public sealed record StageProfile
 
     public MemoryProfile Memory { get; init; } = MemoryProfile.Unknown;
 
+    /// <summary>
+    /// Set where every replica shares one device (a CPU machine): the simulator then slows forwards that run at the
+    /// same time. Null for a device per replica (GPUs).
+    /// </summary>
+    public DeviceSharing? SharedDevice { get; init; }
+
     /// <summary>Throws a one-line <see cref="InvalidDataException"/> if the profile cannot drive a simulation.</summary>
     public void Validate()
     {
@@ -91,6 +97,7 @@ public sealed record StageProfile
         (Prefill ?? throw new InvalidDataException("profile: prefill is missing")).Validate("prefill");
         (DecodeStep ?? throw new InvalidDataException("profile: decodeStep is missing")).Validate("decodeStep");
         (Transfer ?? throw new InvalidDataException("profile: transfer is missing")).Validate("transfer");
+        SharedDevice?.Validate();
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, s_json);

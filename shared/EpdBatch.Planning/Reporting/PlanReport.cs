@@ -26,6 +26,10 @@ public static class PlanReport
             var m = profile.Memory;
             Line(text, $"  memory {Bytes(m.DeviceBytes)} per device; weights: vision {Bytes(m.VisionWeightBytes)}, language {Bytes(m.LanguageWeightBytes)}");
         }
+        if (profile.SharedDevice is { } shared)
+        {
+            Line(text, $"  shared device: every replica runs on these {shared.Cores} cores, {shared.Threads} thread(s) per forward (simulated as processor sharing)");
+        }
         text.Append('\n');
 
         var encoder = new TextTable("encoder images", "batch", "per image");
@@ -53,7 +57,8 @@ public static class PlanReport
     public static string FormatSimulation(SimulationResult result)
     {
         var text = new StringBuilder();
-        Line(text, $"configuration: {result.Configuration} on {result.Configuration.Layout.Gpus} GPU(s){(result.Extrapolated ? "  [batch sizes beyond the profile: extrapolated]" : "")}");
+        var where = result.SharedDevice ? $"{result.Configuration.Layout.Gpus} replica(s) sharing one device" : $"{result.Configuration.Layout.Gpus} GPU(s)";
+        Line(text, $"configuration: {result.Configuration} on {where}{(result.Extrapolated ? "  [batch sizes beyond the profile: extrapolated]" : "")}");
         Line(text, $"items: {result.Items} in {Duration(result.MakespanSeconds)}: {Rate(result.ItemsPerSecond)} items/s ({Rate(result.SteadyItemsPerSecond)}/s steady), {Rate(result.OutputTokensPerSecond)} output tokens/s");
         Line(text, $"TTFT p50 {Duration(result.Ttft.P50)}, p95 {Duration(result.Ttft.P95)}; TPOT p50 {Duration(result.Tpot.P50)}, p95 {Duration(result.Tpot.P95)}; latency p50 {Duration(result.Latency.P50)}, p95 {Duration(result.Latency.P95)}");
         if (result.Targets is { } t)

@@ -10,14 +10,30 @@ namespace EpdBatch.Planning.Simulation;
 /// </summary>
 public sealed class PipelineSimulator
 {
-    public PipelineSimulator(StageProfile profile)
-        : this(new StageCostModel(profile))
+    /// <param name="profile">The stages' costs.</param>
+    /// <param name="shareDevice">
+    /// Whether every replica runs on one shared device (the profile's <see cref="StageProfile.SharedDevice"/>, a CPU
+    /// machine) rather than on a device of its own; null: as the profile says (shared where it has the measurement).
+    /// </param>
+    public PipelineSimulator(StageProfile profile, bool? shareDevice = null)
+        : this(new StageCostModel(profile), shareDevice)
     {
     }
 
-    public PipelineSimulator(StageCostModel cost) => Cost = cost;
+    public PipelineSimulator(StageCostModel cost, bool? shareDevice = null)
+    {
+        Cost = cost;
+        if (shareDevice == true && cost.Profile.SharedDevice is null)
+        {
+            throw new ArgumentException("the profile has no shared-device measurement (epd plan profile takes one on a CPU); simulate with a device per replica");
+        }
+        Sharing = shareDevice == false ? null : cost.Profile.SharedDevice;
+    }
 
     public StageCostModel Cost { get; }
+
+    /// <summary>The shared device every replica runs on, or null for a device per replica.</summary>
+    public DeviceSharing? Sharing { get; }
 
     public SimulationResult Run(PipelineConfiguration configuration, Workload workload, ServiceTargets? targets = null) =>
         Run(configuration, Prepare(workload), targets);
@@ -27,6 +43,6 @@ public sealed class PipelineSimulator
     internal SimulationResult Run(PipelineConfiguration configuration, PreparedWorkload workload, ServiceTargets? targets)
     {
         configuration.Validate(workload.HasMedia);
-        return new SimulationRun(Cost, configuration, workload).Run(targets);
+        return new SimulationRun(Cost, configuration, workload, Sharing).Run(targets);
     }
 }

@@ -10,6 +10,9 @@ public sealed record SimulationResult
     /// <summary>From the start (t = 0) to the last item's last token.</summary>
     public required double MakespanSeconds { get; init; }
 
+    /// <summary>Whether every replica shared one device (a CPU machine) rather than having a device of its own.</summary>
+    public bool SharedDevice { get; init; }
+
     public double ItemsPerSecond => MakespanSeconds > 0 ? Items / MakespanSeconds : 0;
 
     public required double OutputTokensPerSecond { get; init; }

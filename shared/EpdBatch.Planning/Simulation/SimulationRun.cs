@@ -9,7 +9,10 @@ namespace EpdBatch.Planning.Simulation;
 /// that runs several stages time-shares them one forward at a time, prefill first (as vLLM schedules), and
 /// admits no more items than its decode slots hold. Decode is continuous batching: a sequence joins at the next
 /// step boundary once a slot is free; between joins and leaves the steps run as one event, cut short when an
-/// arrival could join sooner. Flat arrays throughout: the planner runs thousands of these.
+/// arrival could join sooner. On a shared device (a CPU machine that every replica's process runs on) forwards in
+/// progress at the same time slow each other down as the profile's <see cref="DeviceSharing"/> says: each forward's
+/// work is its alone time, and every start or end of a forward changes the rate of the others. Flat arrays
+/// throughout: the planner runs thousands of these.
 /// </summary>
 internal sealed class SimulationRun
 {
@@ -46,6 +49,15 @@ internal sealed class SimulationRun
     private readonly int[][] _opItems;
     private readonly int[] _opCount;
     private readonly double[] _opStart;
+
+    // Each forward's work in seconds alone on its device, the part done by _opAt, and the rate all forwards in
+    // progress share (1 on a device per replica; lower on a shared device while several run).
+    private readonly double[] _opWork;
+    private readonly double[] _opDone;
+    private readonly double[] _opAt;
+    private readonly DeviceSharing? _sharing;
+    private int _running;
+    private double _rate = 1;
     private readonly int[] _version;
     private readonly double[,] _busySeconds;
     private readonly int[] _pullStage;
@@ -79,9 +91,10 @@ internal sealed class SimulationRun
     private double _now;
     private int _completed;
 
-    public SimulationRun(StageCostModel cost, PipelineConfiguration config, PreparedWorkload workload)
+    public SimulationRun(StageCostModel cost, PipelineConfiguration config, PreparedWorkload workload, DeviceSharing? sharing = null)
     {
         _cost = cost;
+        _sharing = sharing;
         _config = config;
         _w = workload;
         var n = workload.Count;
@@ -109,6 +122,9 @@ internal sealed class SimulationRun
         _opItems = new int[_workerCount][];
         _opCount = new int[_workerCount];
         _opStart = new double[_workerCount];
+        _opWork = new double[_workerCount];
+        _opDone = new double[_workerCount];
+        _opAt = new double[_workerCount];
         _version = new int[_workerCount];
         _busySeconds = new double[_workerCount, 3];
         _pullStage = new int[_workerCount];
@@ -418,15 +434,62 @@ internal sealed class SimulationRun
 
     private void Begin(int w, int stage, double seconds)
     {
+        AdvanceShared();
         _busy[w] = true;
         _opStage[w] = stage;
         _opStart[w] = _now;
-        _events.Push(_now + seconds, EventKind.WorkerDone, w, ++_version[w]);
+        _opWork[w] = seconds;
+        _opDone[w] = 0;
+        _opAt[w] = _now;
+        if (_sharing is null)
+        {
+            _events.Push(_now + seconds, EventKind.WorkerDone, w, ++_version[w]);
+            return;
+        }
+        _running++;
+        RescheduleShared();
+    }
+
+    /// <summary>Shared device: brings every forward in progress up to now at the rate they have shared since the last change.</summary>
+    private void AdvanceShared()
+    {
+        if (_sharing is null)
+        {
+            return;
+        }
+        for (var w = 0; w < _workerCount; w++)
+        {
+            if (_busy[w])
+            {
+                _opDone[w] += (_now - _opAt[w]) * _rate;
+                _opAt[w] = _now;
+            }
+        }
+    }
+
+    /// <summary>Shared device: the number of forwards in progress changed, so does their rate and every one's end.</summary>
+    private void RescheduleShared()
+    {
+        _rate = _sharing!.Rate(_running);
+        for (var w = 0; w < _workerCount; w++)
+        {
+            if (_busy[w])
+            {
+                var left = Math.Max(0, _opWork[w] - _opDone[w]);
+                _events.Push(_now + left / _rate, EventKind.WorkerDone, w, ++_version[w]);
+            }
+        }
     }
 
     private void OnWorkerDone(int w)
     {
+        AdvanceShared();
         _busy[w] = false;
+        if (_sharing is not null)
+        {
+            _running--;
+            RescheduleShared();
+        }
         var stage = _opStage[w];
         _busySeconds[w, stage] += _now - _opStart[w];
         switch (stage)
@@ -566,21 +629,23 @@ internal sealed class SimulationRun
         Begin(w, D, _cost.DecodeStepsSeconds(batch, firstContext, steps));
     }
 
-    /// <summary>When the step in progress ends (and how many steps of the run that makes).</summary>
-    private double NextBoundary(int w, out int steps)
+    /// <summary>When the step in progress ends (and how many steps of the run that makes, and their work).</summary>
+    private double NextBoundary(int w, out int steps, out double work)
     {
-        steps = _cost.DecodeStepsLasting(_runBatch[w], _runFirstContext[w], _runSteps[w], _now - _opStart[w], out var elapsed);
-        return _opStart[w] + elapsed;
+        var done = _opDone[w] + (_now - _opAt[w]) * _rate;
+        steps = _cost.DecodeStepsLasting(_runBatch[w], _runFirstContext[w], _runSteps[w], done, out work);
+        return _sharing is null ? _opStart[w] + work : _now + Math.Max(0, work - done) / _rate;
     }
 
     /// <summary>Ends the run at the boundary of the step in progress, so that a new arrival joins there.</summary>
     private void CutDecodeRun(int w)
     {
-        var end = NextBoundary(w, out var steps);
+        var end = NextBoundary(w, out var steps, out var work);
         if (steps >= _runSteps[w])
         {
             return;
         }
+        _opWork[w] = work;
         var batch = _runBatch[w];
         _batches[D] -= _runSteps[w] - steps;
         _batchItems[D] -= (long)(_runSteps[w] - steps) * batch;
@@ -695,6 +760,7 @@ internal sealed class SimulationRun
             Configuration = _config,
             Items = n,
             MakespanSeconds = makespan,
+            SharedDevice = _sharing is not null,
             OutputTokensPerSecond = makespan > 0 ? outputTokens / makespan : 0,
             SteadyItemsPerSecond = steady,
             PeakEncoderBatch = _peakEncoder,

@@ -1,11 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 using EpdBatch.Model.Runtime;
+using EpdBatch.Pipeline.Storage;
 using EpdBatch.Planning.Profiles;
 using EpdBatch.Planning.Reporting;
 using EpdBatch.Planning.Search;
 using EpdBatch.Planning.Simulation;
 using EpdBatch.Planning.Workloads;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace EpdBatch.Cli.Commands;
 
@@ -61,13 +64,17 @@ internal static class PlanCommand
         var decodeBatches = new Option<string?>("--decode-batches") { Description = "Sequences per decode step (default 1,2,4,8,16,32)" };
         var decodeContexts = new Option<string?>("--decode-contexts") { Description = "Context lengths of a decode step (default 64,128,256)" };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per point; the profile keeps the fastest", DefaultValueFactory = _ => 5 };
+        var redis = new Option<string?>("--redis")
+        {
+            Description = "Time hand-offs through this Redis (the distributed pipeline's tensor store), e.g. 127.0.0.1:6379; default EPD_REDIS, else an in-process copy (the embedded pipeline's)",
+        };
         var device = CommonOptions.Device();
         var dtype = CommonOptions.DType();
         var libtorch = CommonOptions.LibTorch();
         var verbose = CommonOptions.Verbose();
         var command = new Command("profile", "Measure each stage's cost on this device with the real model runtime (or write an analytic estimate) and save it as JSON")
         {
-            model, analytic, output, memory, encoderBatches, prefillBatches, promptLengths, decodeBatches, decodeContexts, repeats, device, dtype, libtorch, verbose,
+            model, analytic, output, memory, encoderBatches, prefillBatches, promptLengths, decodeBatches, decodeContexts, repeats, redis, device, dtype, libtorch, verbose,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -97,8 +104,13 @@ internal static class PlanCommand
                         Repeats = parse.GetValue(repeats),
                         DeviceMemoryBytes = parse.GetValue(memory) is { } gb ? (long)(gb * 1e9) : 0,
                     };
+                    var redisConfiguration = parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("EPD_REDIS");
+                    await using var connection = string.IsNullOrWhiteSpace(redisConfiguration) ? null : await ConnectionMultiplexer.ConnectAsync(redisConfiguration);
+                    ITransferProbe? probe = connection is null
+                        ? null
+                        : new TensorStoreTransferProbe(new RedisTensorStore(connection, Options.Create(new EpdStorageOptions()), TimeProvider.System), "redis");
                     // Progress goes to stderr so that stdout carries only the report.
-                    profile = await new Profiler(options).RunAsync(folder, new SyncProgress(line => Console.Error.WriteLine(line)), ct);
+                    profile = await new Profiler(options, probe).RunAsync(folder, new SyncProgress(line => Console.Error.WriteLine(line)), ct);
                 }
                 var path = parse.GetValue(output)!;
                 profile.Save(path);
@@ -127,11 +139,16 @@ internal static class PlanCommand
         var wait = BatchWaitOption();
         var ttft = new Option<double?>("--ttft-ms") { Description = "TTFT target, for goodput" };
         var tpot = new Option<double?>("--tpot-ms") { Description = "TPOT target, for goodput" };
+        var devices = new Option<string>("--devices")
+        {
+            Description = "auto (shared where the profile measured a shared CPU), shared (every replica on one device, as stage processes on one CPU machine) or separate (a device per replica)",
+            DefaultValueFactory = _ => "auto",
+        };
         var workload = new WorkloadOptionSet();
         var verbose = CommonOptions.Verbose();
         var command = new Command("simulate", "Simulate one configuration of the pipeline on a profile's costs for a workload")
         {
-            profile, layout, encoders, prefills, decoders, encoderBatch, prefillBatch, decoderBatch, wait, ttft, tpot, verbose,
+            profile, layout, encoders, prefills, decoders, encoderBatch, prefillBatch, decoderBatch, wait, ttft, tpot, devices, verbose,
         };
         workload.AddTo(command);
         command.SetAction(parse =>
@@ -148,7 +165,14 @@ internal static class PlanCommand
                     new BatchPolicy(parse.GetValue(prefillBatch), waitSeconds),
                     parse.GetValue(decoderBatch));
                 var targets = Targets(parse.GetValue(ttft), parse.GetValue(tpot));
-                var result = new PipelineSimulator(stages).Run(config, workload.Build(parse), targets);
+                bool? share = parse.GetValue(devices) switch
+                {
+                    "auto" => null,
+                    "shared" => true,
+                    "separate" => false,
+                    var other => throw new ArgumentException($"--devices: '{other}' is not one of auto, shared, separate"),
+                };
+                var result = new PipelineSimulator(stages, share).Run(config, workload.Build(parse), targets);
                 Console.Out.WriteLine($"workload: {workload.Build(parse).Name}");
                 Console.Out.Write(PlanReport.FormatSimulation(result));
                 return ExitCodes.Ok;

@@ -1,0 +1,21 @@
+using EpdBatch.Planning.Simulation;
+
+namespace EpdBatch.PipelineBench;
+
+/// <summary>A configuration's prediction (shared CPU, and a device per replica for comparison) beside its measured runs.</summary>
+internal sealed record ValidationRow(ValidationSetting Setting, SimulationResult Predicted, SimulationResult Separate, IReadOnlyList<ValidationRun> Runs)
+{
+    public double MeasuredMedian
+    {
+        get
+        {
+            var sorted = Runs.Select(r => r.ItemsPerSecond).Order().ToArray();
+            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        }
+    }
+
+    /// <summary>(predicted − measured) / measured, in percent.</summary>
+    public double ErrorPercent => 100 * (Predicted.ItemsPerSecond - MeasuredMedian) / MeasuredMedian;
+
+    public double SeparateErrorPercent => 100 * (Separate.ItemsPerSecond - MeasuredMedian) / MeasuredMedian;
+}
