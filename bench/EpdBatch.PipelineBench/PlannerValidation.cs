@@ -34,6 +34,8 @@ internal static class PlannerValidation
     public static async Task<int> RunAsync(BenchOptions options, BenchData data, AzureBlobStore blobs, TextWriter log, string command, JsonObject machine)
     {
         var clock = Stopwatch.StartNew();
+        // The profile and the services run with the same torch threads (OMP_NUM_THREADS), so that they measure the same forwards.
+        var threads = options.ServiceThreads.Count > 0 ? options.ServiceThreads[0] : ServiceThreads.Parse("default");
         var profilePath = Path.Combine(options.WorkFolder, "validation-profile.json");
         log.WriteLine($"profiling {data.ModelPath} with epd plan profile (load average {MachineLoad.Start().Stop().LoadAvgStart}) ...");
         var profileLoad = MachineLoad.Start();
@@ -41,7 +43,7 @@ internal static class PlannerValidation
             ["plan", "profile", "--model", data.ModelPath, "--out", profilePath, "--redis", Loopback.Redis,
              "--encoder-batches", "1,2,4,8", "--prefill-batches", "1,2,4", "--prompt-lengths", "128,256",
              "--decode-batches", "1,2,4,8,16", "--decode-contexts", "128,256,512", "--repeats", "3"],
-            new Dictionary<string, string>(), TimeSpan.FromMinutes(10));
+            threads.EnvironmentFor("encoder"), TimeSpan.FromMinutes(20));
         var profileMachine = profileLoad.Stop();
         if (profiled.ExitCode != 0)
         {
@@ -57,7 +59,7 @@ internal static class PlannerValidation
         var measured = new List<(ValidationSetting Setting, List<ValidationRun> Runs)>();
         foreach (var setting in options.ValidationSettings ?? DefaultSettings)
         {
-            measured.Add((setting, await MeasureAsync(setting, options.Runs, data, warmupUri, blobs, options.WorkFolder, log)));
+            measured.Add((setting, await MeasureAsync(setting, threads, options.Runs, data, warmupUri, blobs, options.WorkFolder, log)));
         }
 
         // The workload as the simulator sees it: each item's prompt (template and image tokens included) and output
@@ -83,7 +85,7 @@ internal static class PlannerValidation
 
         machine["load_avg_end"] = MachineLoad.Start().Stop().LoadAvgStart;
         machine["validation_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
-        var report = Report(command, machine, profile, profiled.Wall.TotalSeconds, profileMachine, workload, rows);
+        var report = Report(command, threads, machine, profile, profiled.Wall.TotalSeconds, profileMachine, workload, rows);
         var jsonPath = options.JsonPath ?? Path.Combine(options.WorkFolder, "planner-validation.json");
         await File.WriteAllTextAsync(jsonPath, Json(machine, profilePath, profileMachine, rows).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         await File.WriteAllTextAsync(Path.ChangeExtension(jsonPath, ".md"), report);
@@ -93,7 +95,7 @@ internal static class PlannerValidation
         return rows.All(r => Math.Abs(r.ErrorPercent) <= 20) ? 0 : 1;
     }
 
-    private static async Task<List<ValidationRun>> MeasureAsync(ValidationSetting setting, int runs, BenchData data, string warmupUri, AzureBlobStore blobs, string workFolder, TextWriter log)
+    private static async Task<List<ValidationRun>> MeasureAsync(ValidationSetting setting, ServiceThreads threads, int runs, BenchData data, string warmupUri, AzureBlobStore blobs, string workFolder, TextWriter log)
     {
         var vhost = await Loopback.CreateVhostAsync();
         var prefix = $"epd:bench:{vhost}:";
@@ -105,10 +107,10 @@ internal static class PlannerValidation
             await services.StartAsync("ingest");
             for (var e = 0; e < setting.Encoders; e++)
             {
-                await services.StartAsync("encoder", Settings("Encoder", setting.EncoderBatch));
+                await services.StartAsync("encoder", Settings("encoder", setting.EncoderBatch));
             }
-            await services.StartAsync("prefill", Settings("Prefill", setting.PrefillBatch));
-            await services.StartAsync("decoder", Settings("Decoder", setting.DecoderBatch));
+            await services.StartAsync("prefill", Settings("prefill", setting.PrefillBatch));
+            await services.StartAsync("decoder", Settings("decoder", setting.DecoderBatch));
             string Logs() => FourProcessRun.Logs(services);
 
             // JIT, the first forwards and the connections: once per set of services, untimed.
@@ -138,13 +140,13 @@ internal static class PlannerValidation
         }
         return results;
 
-        static Dictionary<string, string> Settings(string stage, int batch) => new()
+        Dictionary<string, string> Settings(string stage, int batch) => new(threads.EnvironmentFor(stage))
         {
-            [$"Epd__{stage}__MaxBatchSize"] = batch.ToString(CultureInfo.InvariantCulture),
+            [$"Epd__{char.ToUpperInvariant(stage[0])}{stage[1..]}__MaxBatchSize"] = batch.ToString(CultureInfo.InvariantCulture),
         };
     }
 
-    private static string Report(string command, JsonObject machine, StageProfile profile, double profileSeconds, MachineLoad profileLoad, Workload workload, IReadOnlyList<ValidationRow> rows)
+    private static string Report(string command, ServiceThreads threads, JsonObject machine, StageProfile profile, double profileSeconds, MachineLoad profileLoad, Workload workload, IReadOnlyList<ValidationRow> rows)
     {
         var text = new StringBuilder();
         text.AppendLine("## Planner validation");
@@ -152,6 +154,7 @@ internal static class PlannerValidation
         text.AppendLine($"`{command}`");
         text.AppendLine();
         text.AppendLine($"Machine: {machine["cpu"]}, {machine["cores"]} cores; load average {machine["load_avg_start"]} at the start, {machine["load_avg_end"]} at the end; {machine["validation_seconds"]} s in all.");
+        text.AppendLine($"Torch threads of the profile and of every service process: {threads.Name}.");
         text.AppendLine($"Profile: {profile.Model} on {profile.Device}, transfers via {profile.TransferProbe}, {profileSeconds:F0} s (load {profileLoad.LoadAvgStart} → {profileLoad.LoadAvgEnd}); "
             + (profile.SharedDevice is { } s ? $"shared device: {s.Cores} cores, {s.Threads} thread(s) per forward." : "no shared device."));
         text.AppendLine($"Workload: {workload.Name}; prompts {workload.Items.Min(i => i.TextTokens) + profile.TokensPerImage}–{workload.Items.Max(i => i.TextTokens) + profile.TokensPerImage} tokens, outputs {workload.Items.Min(i => i.OutputTokens)}–{workload.Items.Max(i => i.OutputTokens)} tokens.");

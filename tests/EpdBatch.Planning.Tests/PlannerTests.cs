@@ -140,7 +140,7 @@ public sealed class PlannerTests
     {
         var config = new PipelineConfiguration(Layout.Disaggregated(3, 2, 3), new BatchPolicy(8, 0.02), new BatchPolicy(4, 0.02), 64);
 
-        var env = DeploymentFiles.ToEnvFile(config, "predicted 12.3 items/s");
+        var env = DeploymentFiles.ToEnvFile(config, "predicted 12.3 items/s", decoderMaxContext: 600);
         var compose = DeploymentFiles.ToComposeOverride(config);
 
         Assert.That(env.Split('\n'), Is.SupersetOf(new[]
@@ -148,8 +148,9 @@ public sealed class PlannerTests
             "ENCODER_REPLICAS=3", "PREFILL_REPLICAS=2", "DECODER_REPLICAS=3",
             "ENCODER_MAX_BATCH_SIZE=8", "DECODER_MAX_BATCH_SIZE=64", "DECODER_CONCURRENT_MESSAGE_LIMIT=64",
             "Epd__Encoder__MaxBatchSize=8", "Epd__Encoder__MaxBatchWaitMs=20", "Epd__Prefill__MaxBatchSize=4", "Epd__Decoder__MaxBatchSize=64",
-            "Epd__Decoder__PrefetchCount=128",
+            "Epd__Decoder__PrefetchCount=128", "Epd__Decoder__MaxContext=600",
         }));
+        Assert.That(env, Does.Not.Contain("Encoder__MaxContext"));
         Assert.That(env, Does.StartWith("# epd plan: 3E+2P+3D"));
         Assert.That(compose, Does.Contain("services:\n  encoder:\n    environment:\n      Epd__Encoder__MaxBatchSize: \"8\""));
         Assert.That(compose, Does.Contain("  decoder:\n    environment:\n      Epd__Decoder__MaxBatchSize: \"64\"\n      Epd__Decoder__ConcurrentMessageLimit: \"64\"\n      Epd__Decoder__PrefetchCount: \"128\"\n    deploy:\n      replicas: 3\n"));

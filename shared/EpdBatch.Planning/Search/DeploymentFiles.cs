@@ -10,11 +10,13 @@ namespace EpdBatch.Planning.Search;
 /// <c>Epd__&lt;Stage&gt;__&lt;Setting&gt;</c> names a service reads directly) and a compose override file.
 /// Each stage's <c>ConcurrentMessageLimit</c> is its batch size and its <c>PrefetchCount</c> twice that, so that a
 /// batch can fill and the next one waits at the worker (the options' own defaults, made explicit because the
-/// compose file sets smaller ones).
+/// compose file sets smaller ones). Given the workload's longest sequence, the decoder's <c>MaxContext</c> is set to it:
+/// the decoder preallocates MaxBatchSize × MaxContext positions, and the planner's memory check sized every slot
+/// for the longest item, not for the model's whole context.
 /// </summary>
 public static class DeploymentFiles
 {
-    public static string ToEnvFile(PipelineConfiguration config, string? comment = null)
+    public static string ToEnvFile(PipelineConfiguration config, string? comment = null, int? decoderMaxContext = null)
     {
         var text = new StringBuilder();
         AppendComment(text, config, comment);
@@ -28,7 +30,7 @@ public static class DeploymentFiles
             text.Append(CultureInfo.InvariantCulture, $"{s.Upper}_CONCURRENT_MESSAGE_LIMIT={s.Batch}\n");
             text.Append(CultureInfo.InvariantCulture, $"{s.Upper}_PREFETCH_COUNT={2 * s.Batch}\n");
         }
-        foreach (var s in Stages(config))
+        foreach (var s in Stages(config, decoderMaxContext))
         {
             foreach (var (name, value) in Settings(s))
             {
@@ -38,12 +40,12 @@ public static class DeploymentFiles
         return text.ToString();
     }
 
-    public static string ToComposeOverride(PipelineConfiguration config, string? comment = null)
+    public static string ToComposeOverride(PipelineConfiguration config, string? comment = null, int? decoderMaxContext = null)
     {
         var text = new StringBuilder();
         AppendComment(text, config, comment);
         text.Append("services:\n");
-        foreach (var s in Stages(config))
+        foreach (var s in Stages(config, decoderMaxContext))
         {
             text.Append(CultureInfo.InvariantCulture, $"  {s.Service}:\n");
             text.Append("    environment:\n");
@@ -83,16 +85,20 @@ public static class DeploymentFiles
         }
         yield return ("ConcurrentMessageLimit", s.Batch.ToString(CultureInfo.InvariantCulture));
         yield return ("PrefetchCount", (2 * s.Batch).ToString(CultureInfo.InvariantCulture));
+        if (s.MaxContext is { } context)
+        {
+            yield return ("MaxContext", context.ToString(CultureInfo.InvariantCulture));
+        }
     }
 
-    private static StageSettings[] Stages(PipelineConfiguration config) =>
+    private static StageSettings[] Stages(PipelineConfiguration config, int? decoderMaxContext = null) =>
     [
-        new("encoder", "Encoder", "ENCODER", config.Layout.WorkersFor(PipelineStage.Encode), config.Encoder.MaxBatchSize, WaitMs(config.Encoder)),
-        new("prefill", "Prefill", "PREFILL", config.Layout.WorkersFor(PipelineStage.Prefill), config.Prefill.MaxBatchSize, WaitMs(config.Prefill)),
-        new("decoder", "Decoder", "DECODER", config.Layout.WorkersFor(PipelineStage.Decode), config.DecoderMaxBatch, null),
+        new("encoder", "Encoder", "ENCODER", config.Layout.WorkersFor(PipelineStage.Encode), config.Encoder.MaxBatchSize, WaitMs(config.Encoder), null),
+        new("prefill", "Prefill", "PREFILL", config.Layout.WorkersFor(PipelineStage.Prefill), config.Prefill.MaxBatchSize, WaitMs(config.Prefill), null),
+        new("decoder", "Decoder", "DECODER", config.Layout.WorkersFor(PipelineStage.Decode), config.DecoderMaxBatch, null, decoderMaxContext),
     ];
 
     private static int WaitMs(BatchPolicy policy) => (int)Math.Round(policy.MaxWaitSeconds * 1000);
 
-    private sealed record StageSettings(string Service, string Section, string Upper, int Replicas, int Batch, int? WaitMs);
+    private sealed record StageSettings(string Service, string Section, string Upper, int Replicas, int Batch, int? WaitMs, int? MaxContext);
 }

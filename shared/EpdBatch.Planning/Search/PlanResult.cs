@@ -17,6 +17,12 @@ public sealed record PlanResult
     /// <summary>Items simulated per configuration (a sample where the job is larger; rates are projected to the job).</summary>
     public required int SimulatedItems { get; init; }
 
+    /// <summary>
+    /// Prompt + output tokens of the longest simulated item: the positions each decoder slot must hold, which the memory
+    /// check assumed (the decoder's <c>MaxContext</c>; left at the model's context, every slot would reserve all of it).
+    /// </summary>
+    public int MaxSequenceTokens { get; init; }
+
     /// <summary>The best configurations, best first (ties: fewer GPUs first).</summary>
     public required IReadOnlyList<PlanCandidate> Top { get; init; }
 

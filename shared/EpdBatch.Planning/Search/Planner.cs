@@ -123,6 +123,7 @@ public static class Planner
             Workload = workload.Name,
             TotalItems = workload.Items.Count,
             SimulatedItems = prepared.Count,
+            MaxSequenceTokens = prepared.MaxSequenceTokens,
             Top = top,
             BestDisaggregated = bestDisaggregated[0],
             BestColocated = bestColocated.Count > 0 ? bestColocated[0] : null,

@@ -343,12 +343,12 @@ internal static class PlanCommand
                     + $"workload {plan.Workload}\nprofile {profilePath} ({profile.Model} on {profile.Device}, {profile.Source})";
                 if (parse.GetValue(_envOut) is { } envPath)
                 {
-                    File.WriteAllText(envPath, DeploymentFiles.ToEnvFile(winner.Configuration, comment));
+                    File.WriteAllText(envPath, DeploymentFiles.ToEnvFile(winner.Configuration, comment, plan.MaxSequenceTokens));
                     Console.Out.WriteLine($"wrote {envPath}");
                 }
                 if (parse.GetValue(_composeOut) is { } composePath)
                 {
-                    File.WriteAllText(composePath, DeploymentFiles.ToComposeOverride(winner.Configuration, comment));
+                    File.WriteAllText(composePath, DeploymentFiles.ToComposeOverride(winner.Configuration, comment, plan.MaxSequenceTokens));
                     Console.Out.WriteLine($"wrote {composePath}");
                 }
                 return ExitCodes.Ok;
