@@ -63,6 +63,28 @@ public sealed class PlannerTests
     }
 
     [Test]
+    public void Offline_and_encoder_heavy_a_time_shared_gpu_spends_what_dedicated_stages_spend_without_rounding_to_whole_gpus()
+    {
+        // Why the best colocated layout out-runs every E/P/D split here (docs/planner.md): encode (20 tiles an item)
+        // and prefill (5,184 tokens) are compute-bound, so the colocated GPU's smaller, memory-limited batches cost it
+        // no GPU time per item, and its decode batches stay full offline. What remains is the rounding: a split gives
+        // decode a whole GPU and encode + prefill only 7.
+        var simulator = new PipelineSimulator(s_profile);
+        var colocated = simulator.Run(new PipelineConfiguration(Layout.Colocated(8), new BatchPolicy(2, 0.02), new BatchPolicy(1, 0.02), 25), EncoderHeavy());
+        var split = simulator.Run(new PipelineConfiguration(Layout.Disaggregated(4, 3, 1), new BatchPolicy(1, 0.02), new BatchPolicy(2, 0.02), 8), EncoderHeavy());
+        static double PerItem(SimulationResult r, PipelineStage stage) => r.Stage(stage).GpuEquivalents * r.MakespanSeconds / r.Items;
+
+        Assert.That(PerItem(colocated, PipelineStage.Encode), Is.EqualTo(PerItem(split, PipelineStage.Encode)).Within(2).Percent);
+        Assert.That(PerItem(colocated, PipelineStage.Prefill), Is.EqualTo(PerItem(split, PipelineStage.Prefill)).Within(2).Percent);
+        Assert.That(colocated.Stage(PipelineStage.Decode).MeanBatchSize, Is.EqualTo(25).Within(1).Percent);
+        var perItem = PerItem(colocated, PipelineStage.Encode) + PerItem(colocated, PipelineStage.Prefill) + PerItem(colocated, PipelineStage.Decode);
+        Assert.That(colocated.ItemsPerSecond, Is.EqualTo(8 / perItem).Within(2).Percent, "every colocated GPU busy to the end");
+        var fractionalSplit = 7 / (PerItem(split, PipelineStage.Encode) + PerItem(split, PipelineStage.Prefill));
+        Assert.That(fractionalSplit, Is.LessThan(colocated.ItemsPerSecond));
+        Assert.That(split.ItemsPerSecond, Is.LessThan(fractionalSplit));
+    }
+
+    [Test]
     public void An_eight_gpu_search_is_interactive()
     {
         var clock = Stopwatch.StartNew();
