@@ -5,6 +5,8 @@ namespace EpdBatch.Cli.Commands;
 /// <summary>Where a manifest line names media, in both formats (native <c>images</c>/<c>video</c>, OpenAI content parts).</summary>
 internal static class ManifestMedia
 {
+    private static readonly string[] s_urlParts = ["image_url", "video_url"];
+
     /// <summary>The string nodes that hold media locations, in both manifest formats.</summary>
     public static IEnumerable<JsonValue> References(JsonObject item)
     {
@@ -25,9 +27,14 @@ internal static class ManifestMedia
             {
                 foreach (var part in content.OfType<JsonObject>())
                 {
-                    if ((part["image_url"]?["url"] ?? part["video_url"]?["url"]) is JsonValue url)
+                    // {"image_url": {"url": "..."}} as OpenAI writes it, or the bare string the parser also takes.
+                    foreach (var kind in s_urlParts)
                     {
-                        yield return url;
+                        var node = part[kind];
+                        if ((node is JsonObject holder ? holder["url"] : node) is JsonValue url)
+                        {
+                            yield return url;
+                        }
                     }
                 }
             }
