@@ -1,10 +1,12 @@
 using EpdBatch.Contracts;
+using EpdBatch.Imaging;
 using EpdBatch.Model.Stages;
 using EpdBatch.Pipeline;
 using EpdBatch.Pipeline.Options;
 using EpdBatch.Pipeline.Progress;
 using EpdBatch.Pipeline.Storage;
 using EpdBatch.Stages;
+using EpdBatch.Video;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -15,15 +17,20 @@ namespace EpdBatch.Encoder;
 /// tensor store (under the item's attempt, <see cref="EncodeItem.Recoveries"/>) and hands the item to prefill with
 /// its encode command, from which a later stage can run it again. The message is acknowledged only after the tokens
 /// are stored and the prefill message is published. An item of a cancelled job is reported as cancelled, not encoded.
+/// Each URI is checked against the <see cref="MediaAccessPolicy"/> before the download (the ingest checked it
+/// too; this is the second line), and a blob over the size limit of its kind is refused from its stored length,
+/// before its bytes are read.
 /// </summary>
 public sealed class EncodeItemConsumer(
     EncoderStage stage,
     IMediaFrameSource frames,
     IBlobStore blobs,
+    MediaAccessPolicy access,
     ITensorStore tensors,
     IStageProgress progress,
     IJobCancellation cancellation,
     IOptions<EncoderOptions> options,
+    IOptions<VideoOptions> video,
     ItemConsumption consumption,
     TimeProvider time) : IConsumer<EncodeItem>
 {
@@ -48,7 +55,7 @@ public sealed class EncodeItemConsumer(
         {
             var media = item.Media[i];
             var preprocessor = stage.PreprocessorFor(media.Kind, media.Uri);
-            var bytes = await blobs.ReadAsync(media.Uri, ct);
+            var bytes = await ReadAsync(media, ct);
             var preprocessing = media.Kind == MediaKind.Image ? $"image;preprocess={preprocessor.Config.Fingerprint}" : frames.Describe(media.Frames, preprocessor);
             var cacheTtl = options.Value.MediaCacheTtl;
             var cacheKey = cacheTtl > TimeSpan.Zero ? stage.MediaCacheKey(bytes, media.Kind, preprocessing) : null;
@@ -72,5 +79,22 @@ public sealed class EncodeItemConsumer(
         var timings = StageTimings.None.WithEncode((started - item.EnqueuedAt).TotalMilliseconds, (finished - started).TotalMilliseconds);
         await context.Publish(new PrefillItem(item.JobId, item.ItemIndex, item.CustomId, item.Prompt, encoded, item.Sampling, finished, timings, item), ct);
         await progress.IncrementAsync(item.JobId, PipelineStages.Encoder, ct);
+    }
+
+    private async Task<byte[]> ReadAsync(MediaReference media, CancellationToken ct)
+    {
+        var uri = access.CheckMedia(media.Uri);
+        var image = media.Kind == MediaKind.Image;
+        try
+        {
+            return await blobs.ReadAsync(uri, image ? options.Value.MaxImageBytes : video.Value.MaxBytes, ct);
+        }
+        catch (BlobTooLargeException e)
+        {
+            // The codes a too-large file of each kind gets wherever it is caught, so errors.jsonl reads the same.
+            throw image
+                ? new MediaException(MediaException.ImageTooLarge, $"The file is {e.Length} bytes; the limit is {e.MaxBytes}.")
+                : new PermanentItemException(PipelineStages.Encoder, VideoErrorCodes.TooLarge, $"The video file is {e.Length} bytes; the limit is {e.MaxBytes}.");
+        }
     }
 }

@@ -41,8 +41,9 @@ public sealed class EncoderStage : IAsyncDisposable
         // fail one by one (UnsupportedMediaKind) before their media are even read; a folder that takes neither fails here.
         var imageConfig = ImageProcessorConfig.TryFromFolder(modelPath);
         var videoConfig = _encoder.Config.VideoTokenId is null ? null : ImageProcessorConfig.TryFromFolder(modelPath, video: true);
-        _image = imageConfig is null ? null : new ImagePreprocessor(imageConfig);
-        _video = videoConfig is null ? null : new ImagePreprocessor(videoConfig);
+        var limits = new ImageLimits(settings.MaxImagePixels, settings.MaxImageBytes);
+        _image = imageConfig is null ? null : new ImagePreprocessor(imageConfig, limits);
+        _video = videoConfig is null ? null : new ImagePreprocessor(videoConfig, limits);
         _imageMissing = $"the model folder has no image preprocessor config ({ImageProcessorConfig.Candidates(modelPath, video: false)}), so this encoder takes videos only";
         _videoMissing = _encoder.Config.VideoTokenId is null
             ? "the model takes no video (its config.json has no video_token_index)"

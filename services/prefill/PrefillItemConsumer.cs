@@ -63,7 +63,11 @@ public sealed class PrefillItemConsumer(
         }
         var ids = prompts.Encode(item.Prompt, item.Media.Count(m => m.Kind == MediaKind.Image), item.Media.Count(m => m.Kind == MediaKind.Video));
         var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, stage.Model.DefaultStopTokenIds);
-        var outcome = await stage.PrefillAsync(new PrefillRequest(ids, media, sampling), ct);
+        var request = new PrefillRequest(ids, media, sampling);
+        // Checked here, alone: a request that fails in the model thread fails the whole batch it joined.
+        var maxPromptTokens = options.Value.MaxPromptTokens;
+        stage.Model.CheckRequest(request, maxPromptTokens > 0 ? maxPromptTokens : null);
+        var outcome = await stage.PrefillAsync(request, ct);
 
         var finished = time.GetUtcNow();
         var timings = item.Timings.WithPrefill((started - item.EnqueuedAt).TotalMilliseconds, (finished - started).TotalMilliseconds);

@@ -67,7 +67,9 @@ public sealed class ItemConsumption(
                 logger.LogError(error, "{Stage}: item {Job}/{Item} failed unexpectedly", stage, jobId, itemIndex);
             }
             var code = failure.Permanent ? failure.Code : StageFailure.RetriesExhausted;
-            await context.Publish(new ItemFailed(jobId, itemIndex, customId, stage, code, failure.Message), ct).ConfigureAwait(false);
+            // The message reaches errors.jsonl: an exception's text may quote a URI with its SAS, or a connection string.
+            var message = SecretRedactor.Redact(failure.Message);
+            await context.Publish(new ItemFailed(jobId, itemIndex, customId, stage, code, message), ct).ConfigureAwait(false);
         }
 
         await ForgetDeliveriesAsync(stage, jobId, itemIndex).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using EpdBatch.Imaging;
 using EpdBatch.Model;
+using EpdBatch.Pipeline;
 
 namespace EpdBatch.Cli;
 
@@ -10,10 +11,11 @@ public static class CliErrors
     {
         stderr ??= Console.Error;
         var (code, hint) = Classify(error);
-        stderr.WriteLine($"epd: error: {error.Message}{(hint is null ? "" : " — " + hint)}");
+        // Redacted here too, for a caller that passes its own writer rather than the redacting console.
+        stderr.WriteLine(SecretRedactor.Redact($"epd: error: {error.Message}{(hint is null ? "" : " — " + hint)}"));
         if (verbose)
         {
-            stderr.WriteLine(error.ToString());
+            stderr.WriteLine(SecretRedactor.Redact(error.ToString()));
         }
         return code;
     }

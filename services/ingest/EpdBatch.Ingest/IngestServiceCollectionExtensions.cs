@@ -90,6 +90,8 @@ public static class IngestServiceCollectionExtensions
             services.AddEpdStorage(connections);
         }
 
+        services.AddEpdMediaAccess(connections);
+
         if (connections.Redis is { } redis)
         {
             services.TryAddSingleton<IConnectionMultiplexer>(_ => StorageServiceCollectionExtensions.ConnectRedis(redis));

@@ -100,6 +100,39 @@ public sealed class LanguageModel : IDisposable
         return [.. expanded];
     }
 
+    /// <summary>
+    /// Checks one request as <see cref="Prefill"/> will (sampling values, the media's model, placeholders, length)
+    /// and returns its expanded ids. A caller that batches requests checks each one first, so that one bad item
+    /// fails alone instead of failing the batch it would have joined.
+    /// </summary>
+    /// <param name="maxPromptTokens">A limit on the expanded prompt below the model's context, or null.</param>
+    /// <exception cref="ModelInputException">The request cannot run: <c>prompt_too_long</c>, <c>empty_prompt</c>, <c>placeholder_mismatch</c>, <c>model_mismatch</c>.</exception>
+    /// <exception cref="ArgumentException">Sampling values out of range.</exception>
+    public int[] CheckRequest(PrefillRequest request, int? maxPromptTokens = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Sampling.Validate();
+        foreach (var m in request.Media)
+        {
+            CheckMedia(m);
+        }
+        var expanded = ExpandPrompt(request.PromptIds, request.Media);
+        if (expanded.Length == 0)
+        {
+            throw new ModelInputException("empty_prompt", "the prompt is empty");
+        }
+        if (maxPromptTokens is { } limit && expanded.Length > limit)
+        {
+            throw new ModelInputException("prompt_too_long", $"prompt of {expanded.Length} tokens (text and media) exceeds the limit of {limit}");
+        }
+        if (expanded.Length + request.Sampling.MaxNewTokens > ContextLength)
+        {
+            throw new ModelInputException("prompt_too_long",
+                $"prompt of {expanded.Length} tokens + max_tokens {request.Sampling.MaxNewTokens} exceeds the model's context of {ContextLength}");
+        }
+        return expanded;
+    }
+
     /// <summary>Prefills a batch of sequences (right-padded to the longest) and samples each one's first token.</summary>
     public IReadOnlyList<PrefillResult> Prefill(IReadOnlyList<PrefillRequest> batch)
     {
@@ -110,22 +143,7 @@ public sealed class LanguageModel : IDisposable
         var expanded = new int[batch.Count][];
         for (var b = 0; b < batch.Count; b++)
         {
-            var request = batch[b];
-            request.Sampling.Validate();
-            foreach (var m in request.Media)
-            {
-                CheckMedia(m);
-            }
-            expanded[b] = ExpandPrompt(request.PromptIds, request.Media);
-            if (expanded[b].Length == 0)
-            {
-                throw new ModelInputException("empty_prompt", "the prompt is empty");
-            }
-            if (expanded[b].Length + request.Sampling.MaxNewTokens > ContextLength)
-            {
-                throw new ModelInputException("prompt_too_long",
-                    $"prompt of {expanded[b].Length} tokens + max_tokens {request.Sampling.MaxNewTokens} exceeds the model's context of {ContextLength}");
-            }
+            expanded[b] = CheckRequest(batch[b]);
         }
 
         using var inference = inference_mode();

@@ -17,4 +17,12 @@ public sealed class DecoderOptions : StageOptions, IEpdOptionsSection
     /// takes MaxBatchSize × MaxContext positions per layer, so lower it to fit a large batch in device memory.
     /// </summary>
     public int MaxContext { get; set; }
+
+    private protected override void AddStageValidationFailures(string section, List<string> failures)
+    {
+        if (MaxContext is < 0 or > 10_000_000)
+        {
+            failures.Add($"{section}:{nameof(MaxContext)} must be between 0 and 10000000 (0 means the model's context), not {MaxContext}.");
+        }
+    }
 }

@@ -19,11 +19,27 @@ public sealed class EncoderOptions : StageOptions, IEpdOptionsSection
     /// </summary>
     public TimeSpan MediaCacheTtl { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Most pixels (width × height, as the header declares them) an image may have; more fail with <c>image_too_large</c> before any pixel is decoded.</summary>
+    public long MaxImagePixels { get; set; } = 50_000_000;
+
+    /// <summary>Largest image file, in bytes; a larger blob fails with <c>image_too_large</c> before it is downloaded.</summary>
+    public long MaxImageBytes { get; set; } = 64L * 1024 * 1024;
+
     private protected override void AddStageValidationFailures(string section, List<string> failures)
     {
         if (MediaCacheTtl < TimeSpan.Zero || MediaCacheTtl > TimeSpan.FromDays(1))
         {
             failures.Add($"{section}:{nameof(MediaCacheTtl)} must be between 00:00:00 (off) and 1.00:00:00, not {MediaCacheTtl}.");
+        }
+
+        if (MaxImagePixels is < 1 or > 1_000_000_000)
+        {
+            failures.Add($"{section}:{nameof(MaxImagePixels)} must be between 1 and 1000000000, not {MaxImagePixels}.");
+        }
+
+        if (MaxImageBytes is < 1 or > int.MaxValue)
+        {
+            failures.Add($"{section}:{nameof(MaxImageBytes)} must be between 1 and {int.MaxValue}, not {MaxImageBytes}.");
         }
     }
 }

@@ -36,28 +36,35 @@ public sealed class AzureBlobStore : IBlobStore
     /// <summary>The endpoint of the configured account, e.g. <c>http://127.0.0.1:10000/devstoreaccount1/</c>.</summary>
     public Uri ServiceUri => _service.Uri;
 
-    public async Task<byte[]> ReadAsync(string uri, CancellationToken ct)
+    /// <summary>The configured account's name, e.g. <c>devstoreaccount1</c>.</summary>
+    public string AccountName => _service.AccountName;
+
+    public Task<byte[]> ReadAsync(string uri, CancellationToken ct) => ReadAsync(uri, Array.MaxLength, ct);
+
+    public async Task<byte[]> ReadAsync(string uri, long maxBytes, CancellationToken ct)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
         var location = Locate(uri);
         var blob = _service.GetBlobContainerClient(location.Container).GetBlobClient(RequireBlobName(uri, location));
         try
         {
             return await _pipeline.ExecuteAsync(
-                static async (blob, token) =>
+                static async (state, token) =>
                 {
-                    var response = await blob.DownloadStreamingAsync(cancellationToken: token);
+                    var response = await state.Blob.DownloadStreamingAsync(cancellationToken: token);
                     using var download = response.Value;
                     var length = download.Details.ContentLength;
-                    if (length > Array.MaxLength)
+                    if (length > Math.Min(state.MaxBytes, Array.MaxLength))
                     {
-                        throw new InvalidDataException($"Blob {blob.Uri} has {length} bytes, more than one array can hold.");
+                        // Disposing the download closes the response unread: nothing more is transferred.
+                        throw new BlobTooLargeException(state.Uri, length, Math.Min(state.MaxBytes, Array.MaxLength));
                     }
 
                     var content = new byte[length];
                     await download.Content.ReadExactlyAsync(content, token);
                     return content;
                 },
-                blob,
+                (Blob: blob, Uri: uri, MaxBytes: maxBytes),
                 ct);
         }
         catch (RequestFailedException e) when (IsNotFound(e))

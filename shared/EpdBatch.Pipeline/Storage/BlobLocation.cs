@@ -15,6 +15,18 @@ internal sealed record BlobLocation(string Container, string BlobName, string Ur
     public static BlobLocation Parse(string uri, Uri serviceUri, string accountName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(uri);
+
+        // System.Uri (here and in the SDK's requests) removes dot segments, so "c/../other/x" would address another
+        // container: refuse them on the text as written, whatever checked the URI before.
+        if (BlobPaths.TraversalProblem(BlobPaths.RawPath(uri, out var authority)) is { } traversal)
+        {
+            throw new InvalidBlobUriException(uri, traversal);
+        }
+
+        if (authority.Contains('@', StringComparison.Ordinal))
+        {
+            throw new InvalidBlobUriException(uri, "user info (user:password@) is refused in blob URIs");
+        }
         if (uri.StartsWith(AzScheme, StringComparison.OrdinalIgnoreCase))
         {
             return Split(uri, uri[AzScheme.Length..], AzScheme, escapeNames: false);

@@ -11,6 +11,22 @@ public sealed class EpdStorageOptions
     /// <summary>Root of the local-folder blob store in the embedded mode; the working folder where not set.</summary>
     public string? LocalRoot { get; set; }
 
+    /// <summary>
+    /// Embedded mode: the folder media paths must lie under (after symbolic links are followed); <see cref="LocalRoot"/>
+    /// (or the working folder) where not set. Results may still be written outside it.
+    /// </summary>
+    public string? MediaRoot { get; set; }
+
+    /// <summary>
+    /// Azure mode: the containers media may be read from, comma-separated (e.g. <c>media,epd-input</c>); empty allows
+    /// every container of the configured account. Checked at ingest and again by the encoder before it downloads.
+    /// </summary>
+    public string? MediaContainers { get; set; }
+
+    /// <summary>The names in <see cref="MediaContainers"/>, trimmed; empty where every container is allowed.</summary>
+    public IReadOnlyList<string> MediaContainerList =>
+        (MediaContainers ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     /// <summary>Retries of one store operation after a transient failure (a server briefly away or slow).</summary>
     public int MaxRetries { get; set; } = 4;
 
@@ -49,6 +65,19 @@ public sealed class EpdStorageOptions
         if (RedisTryTimeout <= TimeSpan.Zero)
         {
             failures.Add($"{SectionName}:{nameof(RedisTryTimeout)} must be positive, not {RedisTryTimeout}.");
+        }
+
+        foreach (var container in MediaContainerList)
+        {
+            if (!BlobPaths.IsContainerName(container))
+            {
+                failures.Add($"{SectionName}:{nameof(MediaContainers)} holds '{container}', which is not a container name (3 to 63 lowercase letters, digits and single hyphens).");
+            }
+        }
+
+        if (MediaRoot is not null && !Directory.Exists(MediaRoot))
+        {
+            failures.Add($"{SectionName}:{nameof(MediaRoot)} names a folder that does not exist: '{MediaRoot}'.");
         }
 
         return failures;

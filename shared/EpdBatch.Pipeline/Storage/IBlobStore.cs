@@ -10,6 +10,17 @@ public interface IBlobStore
     /// <summary>The blob's bytes. A missing blob or container throws <see cref="BlobNotFoundException"/> (permanent); transient failures are retried first.</summary>
     Task<byte[]> ReadAsync(string uri, CancellationToken ct);
 
+    /// <summary>
+    /// The blob's bytes, where it has at most <paramref name="maxBytes"/>; a larger one throws
+    /// <see cref="BlobTooLargeException"/>. The stores check the stored length before they read a byte, so a huge
+    /// blob costs neither memory nor transfer; this default (for wrappers) checks after reading.
+    /// </summary>
+    async Task<byte[]> ReadAsync(string uri, long maxBytes, CancellationToken ct)
+    {
+        var content = await ReadAsync(uri, ct).ConfigureAwait(false);
+        return content.LongLength <= maxBytes ? content : throw new BlobTooLargeException(uri, content.LongLength, maxBytes);
+    }
+
     /// <summary>Writes (or replaces) a blob, creating its container where missing.</summary>
     Task WriteAsync(string uri, ReadOnlyMemory<byte> content, string contentType, CancellationToken ct);
 

@@ -9,7 +9,11 @@ public sealed class InvalidBlobUriException : PermanentItemException
         : base(PipelineStages.Storage, ErrorCode, $"Cannot address blob '{SecretRedactor.Redact(uri)}': {reason}")
     {
         Uri = uri;
+        Reason = reason;
     }
 
     public string Uri { get; }
+
+    /// <summary>Why, without the URI: for messages that name the URI their own way.</summary>
+    public string Reason { get; }
 }

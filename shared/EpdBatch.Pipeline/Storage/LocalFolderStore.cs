@@ -6,8 +6,8 @@ namespace EpdBatch.Pipeline.Storage;
 /// <see cref="IBlobStore"/> on a local folder, for the embedded mode. A URI is a path relative to the root
 /// (<c>images/cat.jpg</c>), an absolute path inside the root, a <c>file://</c> URI inside the root, or
 /// <c>az://&lt;container&gt;/&lt;path&gt;</c>, read as <c>&lt;root&gt;/&lt;container&gt;/&lt;path&gt;</c> so that one manifest
-/// serves both modes. Nothing outside the root is read or written: a path that leaves it (<c>../</c>, or an
-/// absolute path elsewhere) is refused.
+/// serves both modes. Nothing outside the root is read or written: a path that leaves it (<c>../</c>, an absolute
+/// path elsewhere, or a symbolic link that leads elsewhere) is refused.
 /// </summary>
 public sealed class LocalFolderStore : IBlobStore
 {
@@ -15,6 +15,7 @@ public sealed class LocalFolderStore : IBlobStore
 
     private readonly string _root;
     private readonly string _rootPrefix;
+    private readonly string _realRoot;
 
     public LocalFolderStore(string root)
     {
@@ -22,16 +23,26 @@ public sealed class LocalFolderStore : IBlobStore
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         // "/" stays "/" when trimmed: the prefix of paths inside it must not become "//".
         _rootPrefix = _root.EndsWith(Path.DirectorySeparatorChar) ? _root : _root + Path.DirectorySeparatorChar;
+        _realRoot = BlobPaths.ResolveLinks(_root);
     }
 
     /// <summary>The root folder, as a full path.</summary>
     public string Root => _root;
 
-    public async Task<byte[]> ReadAsync(string uri, CancellationToken ct)
+    public Task<byte[]> ReadAsync(string uri, CancellationToken ct) => ReadAsync(uri, Array.MaxLength, ct);
+
+    public async Task<byte[]> ReadAsync(string uri, long maxBytes, CancellationToken ct)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
         var path = Resolve(uri);
         try
         {
+            var length = new FileInfo(path).Length;
+            if (length > Math.Min(maxBytes, Array.MaxLength))
+            {
+                throw new BlobTooLargeException(uri, length, Math.Min(maxBytes, Array.MaxLength));
+            }
+
             return await File.ReadAllBytesAsync(path, ct);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -171,6 +182,11 @@ public sealed class LocalFolderStore : IBlobStore
         }
         else if (uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(uri, UriKind.Absolute, out var file) && file.IsFile)
         {
+            if (!(file.IsLoopback || file.Host.Length == 0))
+            {
+                throw new InvalidBlobUriException(uri, $"file:// URIs on another host ({file.Host}) are not read");
+            }
+
             relativeOrAbsolute = file.LocalPath;
         }
         else if (uri.Contains("://", StringComparison.Ordinal))
@@ -189,6 +205,21 @@ public sealed class LocalFolderStore : IBlobStore
         if (!inside)
         {
             throw new InvalidBlobUriException(uri, $"it leaves the store's root folder {_root}");
+        }
+
+        string real;
+        try
+        {
+            real = BlobPaths.ResolveLinks(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidBlobUriException(uri, e.Message);
+        }
+
+        if (!BlobPaths.IsUnder(real, _realRoot))
+        {
+            throw new InvalidBlobUriException(uri, $"a symbolic link leads it out of the store's root folder {_root}");
         }
 
         return full;

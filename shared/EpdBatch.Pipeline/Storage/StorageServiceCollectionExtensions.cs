@@ -49,6 +49,19 @@ public static class StorageServiceCollectionExtensions
             services.TryAddSingleton<IBlobStore>(sp => new LocalFolderStore(sp.GetRequiredService<IOptions<EpdStorageOptions>>().Value.LocalRoot ?? Environment.CurrentDirectory));
         }
 
+        return services.AddEpdMediaAccess(connections);
+    }
+
+    /// <summary>
+    /// Registers the <see cref="MediaAccessPolicy"/> of the registered <see cref="IBlobStore"/> (or, for a store of
+    /// another kind, of the connection settings) with <see cref="EpdStorageOptions"/>'s allowlist and media root.
+    /// </summary>
+    public static IServiceCollection AddEpdMediaAccess(this IServiceCollection services, EpdConnectionOptions connections)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(connections);
+        services.TryAddSingleton(sp => MediaAccessPolicy.Create(
+            sp.GetRequiredService<IBlobStore>(), connections, sp.GetRequiredService<IOptions<EpdStorageOptions>>().Value));
         return services;
     }
 

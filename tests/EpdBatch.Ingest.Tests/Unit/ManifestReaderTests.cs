@@ -10,7 +10,7 @@ namespace EpdBatch.Ingest.Tests.Unit;
 /// <summary>Both manifest formats, and every kind of invalid line, reported with its line number.</summary>
 public class ManifestReaderTests
 {
-    private static readonly MediaUriPolicy s_azure = MediaUriPolicy.For(
+    private static readonly MediaAccessPolicy s_azure = MediaAccessPolicy.For(
         new AzureBlobStore(TestServers.Blob, Options.Create(new EpdStorageOptions()), TimeProvider.System));
 
     private string _root = null!;
@@ -303,7 +303,7 @@ public class ManifestReaderTests
     [Test]
     public async Task Local_paths_are_media_only_inside_the_local_root()
     {
-        var policy = MediaUriPolicy.For(new LocalFolderStore(_root));
+        var policy = MediaAccessPolicy.For(new LocalFolderStore(_root));
         var entries = await ReadAsync(Reader(policy: policy), Bytes(
             Lines.Native("rel", images: ["images/cat.jpg"]),
             Lines.Native("abs", images: [Path.Combine(_root, "images/dog.jpg")]),
@@ -319,7 +319,7 @@ public class ManifestReaderTests
 
     private Task<List<ManifestEntry>> ReadAsync(params string[] lines) => ReadAsync(Reader(), Bytes(lines));
 
-    private ManifestReader Reader(IngestOptions? options = null, MediaUriPolicy? policy = null) =>
+    private ManifestReader Reader(IngestOptions? options = null, MediaAccessPolicy? policy = null) =>
         new(options ?? new IngestOptions(), policy ?? s_azure, defaultMaxTokens: 100);
 
     private static Task<List<ManifestEntry>> ReadAsync(ManifestReader reader, byte[] bytes) => ReadAsync(reader, new MemoryStream(bytes));

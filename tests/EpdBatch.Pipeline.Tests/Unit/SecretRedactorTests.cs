@@ -28,6 +28,59 @@ public class SecretRedactorTests
     public void Redact_handles_null() => Assert.That(SecretRedactor.Redact(null), Is.Empty);
 
     [Test]
+    public void A_signature_inside_quoted_text_ends_at_the_quote() =>
+        Assert.That(SecretRedactor.Redact("{\"uri\":\"https://a.blob.core.windows.net/c/x?sig=abc%2B\",\"n\":1}"),
+            Is.EqualTo("{\"uri\":\"https://a.blob.core.windows.net/c/x?sig=***\",\"n\":1}"));
+
+    [Test]
+    public void Remembered_connection_secrets_are_masked_anywhere_in_every_form()
+    {
+        var password = "Pw-" + Guid.NewGuid().ToString("N")[..12] + "/+=";
+        var redisPassword = "Rd-" + Guid.NewGuid().ToString("N")[..12];
+        var accountKey = Convert.ToBase64String(Guid.NewGuid().ToByteArray()) + "xyz/";
+        SecretRedactor.RememberSecretsOf(new EpdConnectionOptions
+        {
+            RabbitMq = $"amqp://epd:{Uri.EscapeDataString(password)}@127.0.0.1:5672/vhost",
+            Redis = $"127.0.0.1:6379,user=epd,password={redisPassword}",
+            Blob = $"DefaultEndpointsProtocol=http;AccountName=acct;AccountKey={accountKey};BlobEndpoint=http://127.0.0.1:10000/acct;",
+        });
+
+        // Out of any key=value or URI context: an exception that quotes the value alone.
+        var text = $"auth failed for '{password}' ({Uri.EscapeDataString(password)}); redis said {redisPassword}; key {accountKey} {Uri.EscapeDataString(accountKey)}";
+        var redacted = SecretRedactor.Redact(text);
+
+        Assert.That(redacted, Does.Not.Contain(password).And.Not.Contain(Uri.EscapeDataString(password)));
+        Assert.That(redacted, Does.Not.Contain(redisPassword).And.Not.Contain(accountKey).And.Not.Contain(Uri.EscapeDataString(accountKey)));
+        Assert.That(redacted, Does.StartWith("auth failed for '***'"));
+    }
+
+    [Test]
+    public void Short_values_are_not_remembered()
+    {
+        SecretRedactor.Remember("abc");
+        Assert.That(SecretRedactor.Redact("abc abcdef"), Is.EqualTo("abc abcdef"));
+    }
+
+    [Test]
+    public void The_redacting_writer_masks_every_kind_of_write()
+    {
+        var secret = "Wr-" + Guid.NewGuid().ToString("N");
+        SecretRedactor.Remember(secret);
+        var inner = new StringWriter();
+        var writer = RedactingTextWriter.Wrap(inner);
+
+        writer.Write($"a {secret}");
+        writer.WriteLine($" b amqp://u:{secret}x@h/");
+        writer.Write($"c {secret}".ToCharArray(), 0, 2 + secret.Length);
+        writer.Write($"d {secret}".AsSpan());
+        writer.WriteLine("e redis:6379,password=hunter2");
+        writer.Flush();
+
+        Assert.That(inner.ToString(), Does.Not.Contain(secret).And.Not.Contain("hunter2"));
+        Assert.That(inner.ToString(), Does.Contain("a ***").And.Contain("c ***").And.Contain("d ***").And.Contain("password=***"));
+    }
+
+    [Test]
     public void Connection_options_summary_never_shows_secrets()
     {
         var options = new EpdConnectionOptions

@@ -110,6 +110,21 @@ public class StageOptionsTests
     }
 
     [Test]
+    public void Input_limits_of_each_stage_are_validated_at_start_with_their_names()
+    {
+        var model = new Dictionary<string, string?> { ["EPD_MODEL"] = _model };
+        using var encoder = BuildHost<EncoderOptions>(new(model) { ["Epd:Encoder:MaxImagePixels"] = "0", ["Epd:Encoder:MaxImageBytes"] = "-1" });
+        using var prefill = BuildHost<PrefillOptions>(new(model) { ["Epd:Prefill:MaxPromptTokens"] = "-5" });
+        using var decoder = BuildHost<DecoderOptions>(new(model) { ["Epd:Decoder:MaxContext"] = "-1" });
+
+        Assert.That(Assert.ThrowsAsync<OptionsValidationException>(() => encoder.StartAsync())!.Message,
+            Does.Contain("Epd:Encoder:MaxImagePixels").And.Contain("Epd:Encoder:MaxImageBytes"));
+        Assert.That(Assert.ThrowsAsync<OptionsValidationException>(() => prefill.StartAsync())!.Message, Does.Contain("Epd:Prefill:MaxPromptTokens"));
+        Assert.That(Assert.ThrowsAsync<OptionsValidationException>(() => decoder.StartAsync())!.Message, Does.Contain("Epd:Decoder:MaxContext"));
+        Assert.That(Resolve<EncoderOptions>(model).MaxImagePixels, Is.EqualTo(50_000_000));
+    }
+
+    [Test]
     public async Task Good_settings_start()
     {
         using var host = BuildHost<EncoderOptions>(new Dictionary<string, string?> { ["EPD_MODEL"] = _model });

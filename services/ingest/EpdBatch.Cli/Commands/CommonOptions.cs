@@ -28,6 +28,11 @@ internal static class CommonOptions
         Required = required,
     };
 
+    public static Option<string?> MediaRoot() => new("--media-root")
+    {
+        Description = "Folder that local media paths in the manifest must lie under, symbolic links followed (default: the manifest's folder); others fail their line",
+    };
+
     public static int[] ParseIds(string text, string option)
     {
         try

@@ -22,12 +22,14 @@ internal sealed class ConnectionOptions
     public EpdConnectionOptions Read(ParseResult parse)
     {
         var environment = EpdConnectionOptions.FromEnvironment();
-        return new EpdConnectionOptions
+        var connections = new EpdConnectionOptions
         {
             RabbitMq = parse.GetValue(_rabbitMq) ?? environment.RabbitMq,
             Redis = parse.GetValue(_redis) ?? environment.Redis,
             Blob = parse.GetValue(_blob) ?? environment.Blob,
             Model = environment.Model,
         };
+        SecretRedactor.RememberSecretsOf(connections);
+        return connections;
     }
 }

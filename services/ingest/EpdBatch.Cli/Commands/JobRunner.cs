@@ -14,7 +14,8 @@ namespace EpdBatch.Cli.Commands;
 /// </summary>
 internal static class JobRunner
 {
-    public sealed record Request(string Manifest, string Out, string? Model, bool Embedded, EpdConnectionOptions Connections, bool Strict, string? IdempotencyKey, bool Verbose);
+    /// <param name="MediaRoot">Folder local media must lie under; the manifest's folder where null.</param>
+    public sealed record Request(string Manifest, string Out, string? Model, bool Embedded, EpdConnectionOptions Connections, bool Strict, string? IdempotencyKey, bool Verbose, string? MediaRoot = null);
 
     public sealed record Outcome(JobStatus Status, JsonObject? Summary, string ResultsLocation);
 
@@ -35,6 +36,7 @@ internal static class JobRunner
         {
             throw new DirectoryNotFoundException($"--model {model}: no such folder");
         }
+        var mediaRoot = ManifestUploader.MediaRootFor(manifest, request.MediaRoot);
         var output = Path.GetFullPath(request.Out);
         Directory.CreateDirectory(output);
         // Local media paths are relative to the manifest's folder: resolve them line for line into a copy the job reads.
@@ -46,7 +48,9 @@ internal static class JobRunner
             [EpdConnectionOptions.RedisVariable] = "",
             [EpdConnectionOptions.BlobVariable] = "",
             [EpdConnectionOptions.ModelVariable] = Path.GetFullPath(model),
+            // The store writes the results wherever --out says; media are read from under the media root alone.
             ["Epd:Storage:LocalRoot"] = root,
+            ["Epd:Storage:MediaRoot"] = mediaRoot,
         };
         var builder = EpdHostFactory.CreateBuilder(PipelineStages.All, settings, request.Verbose ? LogLevel.Information : LogLevel.Warning);
         using var host = builder.Build();
@@ -83,7 +87,7 @@ internal static class JobRunner
         {
             var blobs = host.Services.GetRequiredService<IBlobStore>();
             var client = host.Services.GetRequiredService<IJobClient>();
-            var manifestUri = await ManifestUploader.UploadIfLocalAsync(blobs, request.Manifest, ct);
+            var manifestUri = await ManifestUploader.UploadIfLocalAsync(blobs, request.Manifest, request.MediaRoot, ct);
             var localOut = !request.Out.Contains("://", StringComparison.Ordinal);
             var outputUri = localOut ? "az://epd-output/" : request.Out;
             var submission = new JobSubmission(manifestUri, outputUri) { Strict = request.Strict, IdempotencyKey = request.IdempotencyKey };

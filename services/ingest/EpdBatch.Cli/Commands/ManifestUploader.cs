@@ -7,13 +7,27 @@ namespace EpdBatch.Cli.Commands;
 
 /// <summary>
 /// For small distributed jobs: uploads a local manifest and the local media files it names to the input container,
-/// rewriting the paths into blob URIs. Blob URIs in the manifest are left as they are.
+/// rewriting the paths into blob URIs. Blob URIs in the manifest are left as they are. Only files under the media
+/// root (the manifest's folder unless given) are uploaded: a manifest from elsewhere cannot make the CLI copy the
+/// user's other files into storage. A path outside stays as written, so its line fails at ingest.
 /// </summary>
 internal static class ManifestUploader
 {
     public const string InputContainer = "epd-input";
 
-    public static async Task<string> UploadIfLocalAsync(IBlobStore blobs, string manifest, CancellationToken ct)
+    /// <summary>The media root of a local manifest: <paramref name="given"/> (which must exist), else the manifest's folder.</summary>
+    public static string MediaRootFor(string manifestPath, string? given)
+    {
+        if (given is null)
+        {
+            return Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
+        }
+
+        var root = Path.GetFullPath(given);
+        return Directory.Exists(root) ? root : throw new DirectoryNotFoundException($"--media-root {given}: no such folder");
+    }
+
+    public static async Task<string> UploadIfLocalAsync(IBlobStore blobs, string manifest, string? mediaRoot, CancellationToken ct)
     {
         if (manifest.Contains("://", StringComparison.Ordinal))
         {
@@ -25,6 +39,7 @@ internal static class ManifestUploader
             throw new FileNotFoundException($"{manifest}: no such manifest file");
         }
         var folder = Path.GetDirectoryName(path)!;
+        var media = MediaAccessPolicy.ForLocalFolder(new LocalFolderStore("/"), new EpdStorageOptions { MediaRoot = MediaRootFor(path, mediaRoot) });
         var batch = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(path, ct)))[..16];
         var uploaded = new Dictionary<string, string>(StringComparer.Ordinal);
         var output = new StringBuilder();
@@ -51,6 +66,12 @@ internal static class ManifestUploader
                         continue;
                     }
                     var local = Path.GetFullPath(Path.Combine(folder, value));
+                    if (!media.TryCheckMedia(local, out _, out var refused))
+                    {
+                        Console.Error.WriteLine($"epd: line {lineNumber}: not uploading {value}: {refused}");
+                        continue;
+                    }
+
                     if (!uploaded.TryGetValue(local, out var uri))
                     {
                         uri = File.Exists(local)

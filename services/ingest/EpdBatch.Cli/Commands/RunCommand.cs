@@ -16,6 +16,7 @@ internal static class RunCommand
         var embedded = new Option<bool>("--embedded") { Description = "Run all four stages in this process even when connection settings are present" };
         var strict = new Option<bool>("--strict") { Description = "Fail the whole job on any invalid manifest line (default: invalid lines go to errors.jsonl, the rest runs)" };
         var key = new Option<string?>("--idempotency-key") { Description = "Submitting the same key again returns the existing job instead of running it twice" };
+        var mediaRoot = CommonOptions.MediaRoot();
         var verbose = CommonOptions.Verbose();
         var command = new Command("run", """
             Run a batch job to its end and print a summary.
@@ -25,7 +26,7 @@ internal static class RunCommand
             Exit codes: 0 all items ok, 3 some items failed, 2 invalid input, 4 infrastructure unreachable, 130 cancelled.
             """)
         {
-            manifest, model, output, embedded, strict, key, verbose,
+            manifest, model, output, embedded, strict, key, mediaRoot, verbose,
         };
         connections.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -35,7 +36,7 @@ internal static class RunCommand
                 var settings = connections.Read(parse);
                 var request = new JobRunner.Request(parse.GetValue(manifest)!, parse.GetValue(output)!, parse.GetValue(model),
                     parse.GetValue(embedded) || (settings.RabbitMq is null && settings.Redis is null && settings.Blob is null),
-                    settings, parse.GetValue(strict), parse.GetValue(key), parse.GetValue(verbose));
+                    settings, parse.GetValue(strict), parse.GetValue(key), parse.GetValue(verbose), parse.GetValue(mediaRoot));
                 return await RunAndReportAsync(request, ct);
             }
             catch (Exception e)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using EpdBatch.Ingest.Client;
 using EpdBatch.Ingest.Scheduling;
+using EpdBatch.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EpdBatch.Cli.Commands;
@@ -149,7 +150,7 @@ internal static class ScheduleCommand
                 ("schedule", d.Name),
                 ("cron", $"{d.Cron} ({d.TimeZone})"),
                 ("next run", schedule.NextRun is { } next ? $"{Local(next, d.TimeZone)} ({next.UtcDateTime:yyyy-MM-dd HH:mm}Z)" : "never"),
-                ("manifest", d.ManifestUri),
+                ("manifest", SecretRedactor.Redact(d.ManifestUri)),
                 ("output", d.OutputUri + "/<slot>/<job-id>/"),
                 ("overlap", d.Overlap.ToString().ToLowerInvariant()),
                 ("catch-up", d.CatchUp.ToString(CultureInfo.InvariantCulture)),

@@ -16,13 +16,14 @@ internal static class SubmitCommand
         var strict = new Option<bool>("--strict") { Description = "Fail the whole job on any invalid manifest line (default: invalid lines go to errors.jsonl, the rest runs)" };
         var model = new Option<string?>("--model-name") { Description = "The model's name, written in results and summary.json" };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "max_tokens of items that give none (default: the ingest's Epd:Ingest:DefaultMaxTokens)" };
+        var mediaRoot = CommonOptions.MediaRoot();
         var wait = new Option<bool>("--wait") { Description = "Wait until the job has finished; the exit code then tells how it went (0 ok, 3 some items failed, 130 cancelled)" };
         var json = new Option<bool>("--json") { Description = "Print the job as JSON" };
         var verbose = CommonOptions.Verbose();
         var connections = ConnectionOptions.Create();
         var command = new Command("submit", "Submit a batch job to the ingest service (distributed mode: --rabbitmq, --redis, --blob or EPD_*) and print its id")
         {
-            manifest, output, key, strict, model, maxTokens, wait, json, verbose,
+            manifest, output, key, strict, model, maxTokens, mediaRoot, wait, json, verbose,
         };
         connections.AddTo(command);
         command.SetAction((parse, ct) =>
@@ -30,7 +31,7 @@ internal static class SubmitCommand
             var local = !parse.GetValue(manifest)!.Contains("://", StringComparison.Ordinal);
             return StatusCommand.RunAsync(parse, connections, verbose, "submit", needsBus: true, needsBlob: local, async (services, token) =>
             {
-                var manifestUri = await ManifestUploader.UploadIfLocalAsync(services.GetRequiredService<IBlobStore>(), parse.GetValue(manifest)!, token);
+                var manifestUri = await ManifestUploader.UploadIfLocalAsync(services.GetRequiredService<IBlobStore>(), parse.GetValue(manifest)!, parse.GetValue(mediaRoot), token);
                 var jobs = services.GetRequiredService<IJobClient>();
                 var status = await jobs.SubmitAsync(new JobSubmission(manifestUri, parse.GetValue(output)!)
                 {

@@ -41,6 +41,7 @@ internal static class EpdHostFactory
         builder.Logging.AddFilter("MassTransit", logLevel < LogLevel.Warning ? LogLevel.Warning : logLevel);
 
         var connections = EpdConnectionOptions.FromConfiguration(builder.Configuration);
+        SecretRedactor.RememberSecretsOf(connections);
         var services = builder.Services;
         services.AddEpdConnectionOptions(builder.Configuration);
         services.AddEpdStorage(connections);

@@ -1,4 +1,5 @@
 using EpdBatch.Ingest.Jobs;
+using EpdBatch.Pipeline;
 
 namespace EpdBatch.Ingest.Client;
 
@@ -74,7 +75,8 @@ public sealed record JobStatus
     {
         JobId = job.Id,
         State = job.State,
-        ManifestUri = job.ManifestUri,
+        // Status is shown to people: a SAS token in the manifest's URI stays out of it.
+        ManifestUri = SecretRedactor.Redact(job.ManifestUri),
         OutputUri = job.OutputFolder,
         Model = job.Model,
         Total = job.Total,

@@ -21,6 +21,7 @@ internal sealed class JobCoordinator(
     IJobStore store,
     IBlobStore blobs,
     IJobCancellation cancellation,
+    MediaAccessPolicy uris,
     JobSignals signals,
     IOptions<IngestOptions> options,
     TimeProvider time,
@@ -28,8 +29,6 @@ internal sealed class JobCoordinator(
 {
     /// <summary>The error code of an item dropped by a cancel (by the ingest, or skipped by a stage).</summary>
     public const string CancelledCode = IJobCancellation.CancelledCode;
-
-    private readonly MediaUriPolicy _uris = MediaUriPolicy.For(blobs);
 
     public async Task<CommandResult<JobAccepted>> SubmitAsync(SubmitJob command, CancellationToken ct)
     {
@@ -45,9 +44,9 @@ internal sealed class JobCoordinator(
             return CommandResult<JobAccepted>.Reject(null, "invalid_request", $"The default max_tokens must be between 1 and {limits.MaxTokensLimit}, not {max}.");
         }
 
-        if (!_uris.TryNormalize(command.OutputUri.TrimEnd('/') + "/job/" + JobExporter.ResultsFile, out _, out var outputProblem))
+        if (!uris.TryCheckAddress(command.OutputUri.TrimEnd('/') + "/job/" + JobExporter.ResultsFile, out _, out var outputProblem))
         {
-            return CommandResult<JobAccepted>.Reject(null, "invalid_output_uri", $"Cannot write under '{command.OutputUri}': {outputProblem}");
+            return CommandResult<JobAccepted>.Reject(null, "invalid_output_uri", $"Cannot write under '{SecretRedactor.Redact(command.OutputUri)}': {outputProblem}");
         }
 
         string key;
@@ -155,9 +154,9 @@ internal sealed class JobCoordinator(
         }
 
         var output = command.OutputUri ?? source.OutputUri;
-        if (!_uris.TryNormalize(output.TrimEnd('/') + "/job/" + JobExporter.ResultsFile, out _, out var outputProblem))
+        if (!uris.TryCheckAddress(output.TrimEnd('/') + "/job/" + JobExporter.ResultsFile, out _, out var outputProblem))
         {
-            return CommandResult<JobAccepted>.Reject(null, "invalid_output_uri", $"Cannot write under '{output}': {outputProblem}");
+            return CommandResult<JobAccepted>.Reject(null, "invalid_output_uri", $"Cannot write under '{SecretRedactor.Redact(output)}': {outputProblem}");
         }
 
         var now = time.GetUtcNow();

@@ -17,6 +17,7 @@ namespace EpdBatch.Ingest.Coordination;
 internal sealed class JobDriver(
     IJobStore store,
     IBlobStore blobs,
+    MediaAccessPolicy media,
     EncodeDispatcher dispatcher,
     JobExporter exporter,
     JobSignals signals,
@@ -117,7 +118,7 @@ internal sealed class JobDriver(
             return;
         }
 
-        var reader = new ManifestReader(_options, MediaUriPolicy.For(blobs), job.DefaultMaxTokens);
+        var reader = new ManifestReader(_options, media, job.DefaultMaxTokens);
         var batch = new List<ManifestItem>(StoreBatch);
         int entries = 0, items = 0, invalid = 0;
         bool tooMany = false, cancelled = false;
@@ -140,7 +141,7 @@ internal sealed class JobDriver(
                 {
                     var error = entry.Error!;
                     invalid++;
-                    var outcome = new ItemOutcome(error.Line - 1, error.CustomId, null, new ItemError(PipelineStages.Ingest, error.Code, error.Message), time.GetUtcNow());
+                    var outcome = new ItemOutcome(error.Line - 1, error.CustomId, null, new ItemError(PipelineStages.Ingest, error.Code, SecretRedactor.Redact(error.Message)), time.GetUtcNow());
                     await store.RecordOutcomeAsync(job.Id, outcome, invalidLine: true, ct);
                 }
 

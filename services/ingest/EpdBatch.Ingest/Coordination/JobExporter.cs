@@ -151,10 +151,10 @@ internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<In
             ["job_id"] = job.Id,
             ["state"] = JobStateMachine.Name(finalState),
             ["model"] = job.Model,
-            ["manifest"] = job.ManifestUri,
-            ["output"] = job.OutputFolder,
+            ["manifest"] = SecretRedactor.Redact(job.ManifestUri),
+            ["output"] = SecretRedactor.Redact(job.OutputFolder),
             ["format"] = job.Format,
-            ["error"] = job.ErrorCode is null ? null : new JsonObject { ["code"] = job.ErrorCode, ["message"] = job.ErrorMessage },
+            ["error"] = job.ErrorCode is null ? null : new JsonObject { ["code"] = job.ErrorCode, ["message"] = SecretRedactor.Redact(job.ErrorMessage) },
             ["request_counts"] = new JsonObject
             {
                 ["total"] = Math.Max(job.Total, outcomes.Count),

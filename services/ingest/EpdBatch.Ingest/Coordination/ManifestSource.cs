@@ -5,6 +5,8 @@ namespace EpdBatch.Ingest.Coordination;
 /// <summary>
 /// Opens a manifest for reading: a local file (or, with the local-folder store, any URI it resolves) is streamed
 /// from disk; a blob is read through <see cref="IBlobStore"/>, which returns it whole, and then parsed as a stream.
+/// With Azure Blob Storage the manifest is always a blob: the ingest never reads its own host's files for a job
+/// (the CLI uploads a local manifest first).
 /// </summary>
 internal static class ManifestSource
 {
@@ -29,6 +31,11 @@ internal static class ManifestSource
 
     private static string? LocalPath(IBlobStore blobs, string uri)
     {
+        if (blobs is AzureBlobStore)
+        {
+            return null;
+        }
+
         if (uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(uri, UriKind.Absolute, out var file) && file.IsFile)
         {
             return file.LocalPath;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EpdBatch.Ingest.Jobs;
+using EpdBatch.Pipeline;
 
 namespace EpdBatch.Ingest.Coordination;
 
@@ -71,7 +72,8 @@ internal static class OutputLines
         json.WriteString("stage", error.Stage);
         json.WriteStartObject("error");
         json.WriteString("code", error.Code);
-        json.WriteString("message", error.Message);
+        // The stages redact what they report; this is the last line, for a message from anywhere else.
+        json.WriteString("message", SecretRedactor.Redact(error.Message));
         json.WriteEndObject();
         json.WriteEndObject();
         json.Flush();

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EpdBatch.Contracts;
+using EpdBatch.Pipeline.Storage;
 
 namespace EpdBatch.Ingest.Manifest;
 
@@ -31,11 +32,11 @@ internal sealed class ManifestLineParser
     };
 
     private readonly IngestOptions _options;
-    private readonly MediaUriPolicy _media;
+    private readonly MediaAccessPolicy _media;
     private readonly int _defaultMaxTokens;
     private readonly Dictionary<string, int> _customIds = new(StringComparer.Ordinal);
 
-    public ManifestLineParser(IngestOptions options, MediaUriPolicy media, int defaultMaxTokens)
+    public ManifestLineParser(IngestOptions options, MediaAccessPolicy media, int defaultMaxTokens)
     {
         _options = options;
         _media = media;
@@ -422,7 +423,7 @@ internal sealed class ManifestLineParser
         var list = new List<MediaReference>();
         foreach (var (kind, uri) in media)
         {
-            if (!_media.TryNormalize(uri, out var normalized, out var reason))
+            if (!_media.TryCheckMedia(uri, out var normalized, out var reason))
             {
                 throw new LineException(ManifestErrorCodes.UnsupportedMediaUri, $"{(kind == MediaKind.Image ? "image" : "video")} URI '{Truncate(uri)}': {reason}");
             }

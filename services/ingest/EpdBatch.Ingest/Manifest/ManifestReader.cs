@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
+using EpdBatch.Pipeline.Storage;
 
 namespace EpdBatch.Ingest.Manifest;
 
@@ -19,7 +20,7 @@ public sealed class ManifestReader
     private readonly int _maxLineBytes;
     private readonly ManifestLineParser _parser;
 
-    public ManifestReader(IngestOptions options, MediaUriPolicy media, int defaultMaxTokens)
+    public ManifestReader(IngestOptions options, MediaAccessPolicy media, int defaultMaxTokens)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(media);
