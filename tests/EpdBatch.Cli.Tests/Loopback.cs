@@ -21,6 +21,15 @@ internal static class Loopback
 
     public static Task DeleteVhostAsync(string vhost) => RabbitCtlAsync("delete_vhost", vhost);
 
+    /// <summary>A broker user of the test's own with a password, allowed on <paramref name="vhost"/> alone.</summary>
+    public static async Task CreateUserAsync(string vhost, string user, string password)
+    {
+        await RabbitCtlAsync("add_user", user, password);
+        await RabbitCtlAsync("set_permissions", "-p", vhost, user, ".*", ".*", ".*");
+    }
+
+    public static Task DeleteUserAsync(string user) => RabbitCtlAsync("delete_user", user);
+
     private static async Task RabbitCtlAsync(params string[] args)
     {
         var start = new ProcessStartInfo("rabbitmqctl") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -4,11 +4,13 @@ namespace EpdBatch.Cli.Tests;
 
 /// <summary>
 /// Starts pipeline stages as separate <c>epd serve</c> processes, waits until each reports ready (its health file),
-/// and kills them all on dispose.
+/// and kills them all on dispose. Several may start at once (each start awaits only its own process).
 /// </summary>
 internal sealed class ServiceProcesses : IAsyncDisposable
 {
     private readonly List<(string Name, Process Process, string Log)> _processes = [];
+    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
     private readonly string _folder;
     private readonly IReadOnlyDictionary<string, string> _environment;
 
@@ -22,7 +24,13 @@ internal sealed class ServiceProcesses : IAsyncDisposable
     /// <summary>Starts one more process of <paramref name="stage"/> and waits until it is ready; returns its name (<c>ingest-0</c>, ...).</summary>
     public async Task<string> StartAsync(string stage, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var name = $"{stage}-{_processes.Count(p => p.Name.StartsWith(stage, StringComparison.Ordinal))}";
+        string name;
+        lock (_lock)
+        {
+            name = $"{stage}-{_counts.GetValueOrDefault(stage)}";
+            _counts[stage] = _counts.GetValueOrDefault(stage) + 1;
+        }
+
         var ready = Path.Combine(_folder, name + ".ready");
         var log = Path.Combine(_folder, name + ".log");
         var start = new ProcessStartInfo("dotnet")
@@ -50,7 +58,10 @@ internal sealed class ServiceProcesses : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (writer) { writer.WriteLine(e.Data); } } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _processes.Add((name, process, log));
+        lock (_lock)
+        {
+            _processes.Add((name, process, log));
+        }
 
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (!File.Exists(ready))
@@ -77,6 +88,9 @@ internal sealed class ServiceProcesses : IAsyncDisposable
     }
 
     public IEnumerable<string> Logs => _processes.Select(p => p.Log);
+
+    /// <summary>The processes started, by name: to check at the end that none exited (nothing restarted them).</summary>
+    public IReadOnlyList<(string Name, Process Process)> Processes => [.. _processes.Select(p => (p.Name, p.Process))];
 
     public async ValueTask DisposeAsync()
     {
