@@ -1,4 +1,5 @@
 using EpdBatch.Contracts;
+using EpdBatch.Model;
 using EpdBatch.Model.Stages;
 using EpdBatch.Pipeline;
 using EpdBatch.Pipeline.Options;
@@ -66,7 +67,20 @@ public sealed class PrefillItemConsumer(
         var request = new PrefillRequest(ids, media, sampling);
         // Checked here, alone: a request that fails in the model thread fails the whole batch it joined.
         var maxPromptTokens = options.Value.MaxPromptTokens;
-        stage.Model.CheckRequest(request, maxPromptTokens > 0 ? maxPromptTokens : null);
+        try
+        {
+            stage.Model.CheckRequest(request, maxPromptTokens > 0 ? maxPromptTokens : null);
+        }
+        catch (Exception e) when (e is ModelInputException or ArgumentException)
+        {
+            // The item ends here: its tokens would otherwise wait out their TTL in the store.
+            foreach (var m in item.Media)
+            {
+                await tensors.DeleteAsync(m.StoreKey, ct);
+            }
+
+            throw;
+        }
         var outcome = await stage.PrefillAsync(request, ct);
 
         var finished = time.GetUtcNow();

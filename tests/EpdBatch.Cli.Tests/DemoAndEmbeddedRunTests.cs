@@ -64,6 +64,12 @@ public sealed class DemoAndEmbeddedRunTests
             lines.Add(new JsonObject { ["custom_id"] = $"item-{i}", ["prompt"] = $"Question {i}?", ["images"] = new JsonArray($"media/p{i}.png"), ["max_tokens"] = 5 + i }.ToJsonString());
         }
         lines.Add("{not json");
+
+        // Media outside the manifest's folder (the default media root): a path that leaves it, and a link out of it.
+        await File.WriteAllBytesAsync(Path.Combine(work, "outside.png"), TestPictures.Png(9));
+        File.CreateSymbolicLink(Path.Combine(work, "data", "media", "link.png"), Path.Combine(work, "outside.png"));
+        lines.Add(new JsonObject { ["custom_id"] = "up", ["prompt"] = "p", ["images"] = new JsonArray("../outside.png") }.ToJsonString());
+        lines.Add(new JsonObject { ["custom_id"] = "link", ["prompt"] = "p", ["images"] = new JsonArray("media/link.png") }.ToJsonString());
         await File.WriteAllLinesAsync(Path.Combine(work, "data", "manifest.jsonl"), lines);
         try
         {
@@ -82,9 +88,17 @@ public sealed class DemoAndEmbeddedRunTests
                 var tokens = line["response"]!["body"]!["choices"]![0]!["token_ids"]!.AsArray().Select(t => t!.GetValue<int>());
                 Assert.That(tokens, Is.EqualTo(expected[index]), $"item {index}");
             }
-            var error = JsonNode.Parse(File.ReadAllLines(Path.Combine(folder, "errors.jsonl")).Single())!;
-            Assert.That(error["line"]!.GetValue<int>(), Is.EqualTo(7));
-            Assert.That(error["stage"]!.GetValue<string>(), Is.EqualTo("ingest"));
+            var errors = File.ReadAllLines(Path.Combine(folder, "errors.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+            Assert.That(errors.Select(e => (e["line"]!.GetValue<int>(), e["stage"]!.GetValue<string>(), e["error"]!["code"]!.GetValue<string>())), Is.EqualTo(new[]
+            {
+                (7, "ingest", "invalid_json"), (8, "ingest", "unsupported_media_uri"), (9, "ingest", "unsupported_media_uri"),
+            }));
+            Assert.That(errors[1]["error"]!["message"]!.GetValue<string>(), Does.Contain("outside the media root"));
+            Assert.That(errors[2]["error"]!["message"]!.GetValue<string>(), Does.Contain("symbolic link"));
+
+            var missingRoot = await EpdProcess.RunAsync(["run", Path.Combine(work, "data", "manifest.jsonl"), "--model", model, "--out", Path.Combine(work, "out"), "--media-root", Path.Combine(work, "nope")],
+                new Dictionary<string, string> { ["EPD_RABBITMQ"] = "", ["EPD_REDIS"] = "", ["EPD_BLOB"] = "" });
+            Assert.That((missingRoot.ExitCode, missingRoot.Stderr), Is.EqualTo((ExitCodes.InvalidInput, $"epd: error: --media-root {Path.Combine(work, "nope")}: no such folder\n")));
         }
         finally
         {

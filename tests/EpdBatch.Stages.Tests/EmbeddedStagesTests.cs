@@ -120,6 +120,30 @@ public sealed class EmbeddedStagesTests
         Assert.That(counters[ReliabilityCounters.Recoveries(PipelineStages.Decoder)], Is.EqualTo(2));
     }
 
+    [Test]
+    public async Task A_prompt_over_the_context_fails_alone_and_not_the_prefill_batch_it_would_have_joined()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var items = new List<EncodeItem>();
+        for (var i = 0; i < 4; i++)
+        {
+            var path = Path.Combine(_root, "media", $"batch{i}.png");
+            await File.WriteAllBytesAsync(path, TestImages.Png(20 + i));
+            // Item 2's prompt alone is longer than the demo model's context of 1024 positions.
+            var prompt = i == 2 ? string.Concat(Enumerable.Repeat("Describe every single detail. ", 60)) : "Caption it.";
+            items.Add(new EncodeItem("job4", i, $"b{i}", prompt, [new MediaReference(MediaKind.Image, path)], new SamplingSettings(MaxTokens: 3), now));
+        }
+
+        // One encoder batch of four hands prefill four items at once, and prefill waits long enough to batch them all.
+        var (results, progress, _) = await RunAsync(items, encoderBatch: 4, decoderBatch: 4,
+            settings: new Dictionary<string, string?> { ["Epd:Prefill:MaxBatchWaitMs"] = "5000" });
+
+        Assert.That(progress[PipelineStages.Encoder], Is.EqualTo(4));
+        var failed = results.Values.OfType<ItemFailed>().Single();
+        Assert.That((failed.CustomId, failed.Stage, failed.Code), Is.EqualTo(("b2", PipelineStages.Prefill, "prompt_too_long")));
+        Assert.That(results.Values.OfType<ItemCompleted>().Select(c => c.CustomId), Is.EquivalentTo(new[] { "b0", "b1", "b3" }));
+    }
+
     private async Task<List<EncodeItem>> ImageItemsAsync(string jobId, int count)
     {
         var items = new List<EncodeItem>();
@@ -203,6 +227,13 @@ public sealed class EmbeddedStagesTests
             await collector.Done.WaitAsync(TimeSpan.FromMinutes(3));
             var jobId = items[0].JobId;
             var store = host.Services.GetRequiredService<ITensorStore>();
+            // A stage deletes what it consumed just after it publishes, so the last deletes may trail the last result.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (await store.CountKeysAsync(StoreKeys.MultimodalPattern(jobId), CancellationToken.None) + await store.CountKeysAsync(StoreKeys.KvPattern(jobId), CancellationToken.None) > 0
+                   && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
             Assert.That(await store.CountKeysAsync(StoreKeys.MultimodalPattern(jobId), CancellationToken.None), Is.Zero, "no token entries left");
             Assert.That(await store.CountKeysAsync(StoreKeys.KvPattern(jobId), CancellationToken.None), Is.Zero, "no KV entries left");
             var progress = await host.Services.GetRequiredService<IStageProgress>().GetAsync(jobId, CancellationToken.None);
