@@ -50,6 +50,14 @@ public sealed class HostileInputJobTests
         var model = Path.Combine(_work, "model");
         DemoModelWriter.Write(model, seed: 91);
 
+        // The demo model declares no video token, so its encoder would refuse every video before reading it. Declare
+        // the tokenizer's <video> (right after <image>): the bad videos below then fail where ffmpeg reads them,
+        // before any model work, as they would on a video model.
+        var configPath = Path.Combine(model, "config.json");
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(configPath))!.AsObject();
+        config["video_token_index"] = config["image_token_index"]!.GetValue<int>() + 1;
+        await File.WriteAllTextAsync(configPath, config.ToJsonString());
+
         var id = Guid.NewGuid().ToString("N")[..10];
         _rabbitUser = "epd-secret-" + id;
         _rabbitPassword = "RabbitPw-" + Guid.NewGuid().ToString("N");
