@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EpdBatch.Model.Tests;
 
 namespace EpdBatch.Cli.Tests;
 
