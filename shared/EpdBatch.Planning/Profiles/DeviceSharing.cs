@@ -13,7 +13,17 @@ namespace EpdBatch.Planning.Profiles;
 public sealed record DeviceSharing(int Cores, int Threads)
 {
     /// <summary>Progress per second of each of <paramref name="running"/> forwards in progress, as a share of its alone speed.</summary>
-    public double Rate(int running) => running <= 0 ? 1 : Math.Min(1, (double)Cores / ((long)running * Math.Min(Threads, Cores)));
+    public double Rate(int running) => Rate(running, 0);
+
+    /// <summary>
+    /// The same with <paramref name="serviceTasks"/> one-thread pieces of the services' own work (<see cref="ServiceCost"/>)
+    /// in progress beside the forwards: every thread gets the same share of the cores.
+    /// </summary>
+    public double Rate(int running, int serviceTasks)
+    {
+        var threads = (long)Math.Max(0, running) * Math.Min(Threads, Cores) + Math.Max(0, serviceTasks);
+        return threads <= 0 ? 1 : Math.Min(1, (double)Cores / threads);
+    }
 
     public void Validate()
     {

@@ -78,6 +78,12 @@ public sealed record StageProfile
     /// </summary>
     public DeviceSharing? SharedDevice { get; init; }
 
+    /// <summary>
+    /// The services' own CPU per item beside the forwards, where it was measured on the running pipeline; the
+    /// simulator uses it on a <see cref="SharedDevice"/> only. Null: not measured (the forwards alone).
+    /// </summary>
+    public ServiceCost? ServiceCost { get; init; }
+
     /// <summary>Throws a one-line <see cref="InvalidDataException"/> if the profile cannot drive a simulation.</summary>
     public void Validate()
     {
@@ -98,6 +104,7 @@ public sealed record StageProfile
         (DecodeStep ?? throw new InvalidDataException("profile: decodeStep is missing")).Validate("decodeStep");
         (Transfer ?? throw new InvalidDataException("profile: transfer is missing")).Validate("transfer");
         SharedDevice?.Validate();
+        ServiceCost?.Validate();
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, s_json);

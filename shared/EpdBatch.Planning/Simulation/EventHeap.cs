@@ -77,6 +77,9 @@ internal enum EventKind : byte
 
     /// <summary>The oldest item of a stage's queue has waited its batch wait (A = stage).</summary>
     BatchTimer,
+
+    /// <summary>A piece of the services' own work for an item ends (A = service lane, B = its version).</summary>
+    ServiceDone,
 }
 
 internal readonly record struct SimEvent(double Time, long Sequence, EventKind Kind, int A, int B);

@@ -13,6 +13,9 @@ public sealed record SimulationResult
     /// <summary>Whether every replica shared one device (a CPU machine) rather than having a device of its own.</summary>
     public bool SharedDevice { get; init; }
 
+    /// <summary>Seconds of one core that the services' own work took beside the forwards (the profile's <c>serviceCost</c>; shared device only).</summary>
+    public double ServiceSeconds { get; init; }
+
     public double ItemsPerSecond => MakespanSeconds > 0 ? Items / MakespanSeconds : 0;
 
     public required double OutputTokensPerSecond { get; init; }

@@ -11,8 +11,11 @@ namespace EpdBatch.Planning.Simulation;
 /// step boundary once a slot is free; between joins and leaves the steps run as one event, cut short when an
 /// arrival could join sooner. On a shared device (a CPU machine that every replica's process runs on) forwards in
 /// progress at the same time slow each other down as the profile's <see cref="DeviceSharing"/> says: each forward's
-/// work is its alone time, and every start or end of a forward changes the rate of the others. Flat arrays
-/// throughout: the planner runs thousands of these.
+/// work is its alone time, and every start or end of a forward changes the rate of the others. Where the profile
+/// also has the services' own CPU per item (<see cref="ServiceCost"/>), each item's share of it runs there too, as
+/// one-thread work beside the forwards: the ingest, broker and stores' share when it arrives, and each stage's
+/// share when the item reaches the stage's queue, one item at a time per replica (a process's receive path), before
+/// the stage can take it. Flat arrays throughout: the planner runs thousands of these.
 /// </summary>
 internal sealed class SimulationRun
 {
@@ -64,6 +67,25 @@ internal sealed class SimulationRun
     private readonly bool[] _claimed;
     private readonly int[] _claims = new int[3];
     private readonly int[] _turn = new int[3];
+    private readonly double[] _workSeconds = new double[3];
+
+    // The services' own work on a shared device: lanes of one thread each, per stage one per replica that pulls
+    // from the stage's queue (E, P, D) and one for everything else (Other), each working through its items in turn.
+    private const int Other = 3;
+    private readonly double[] _serviceSeconds = new double[4];
+    private readonly int[] _laneFirst = new int[4];
+    private readonly int[] _laneCount = new int[4];
+    private readonly int _lanes;
+    private readonly IntQueue[] _laneQueue = [];
+    private readonly int[] _laneKind = [];
+    private readonly bool[] _laneBusy = [];
+    private readonly int[] _laneItem = [];
+    private readonly double[] _laneWork = [];
+    private readonly double[] _laneDone = [];
+    private readonly double[] _laneAt = [];
+    private readonly int[] _laneVersion = [];
+    private int _lanesBusy;
+    private double _serviceWork;
 
     // Decode slots per worker.
     private readonly int _slots;
@@ -177,6 +199,36 @@ internal sealed class SimulationRun
             _pullers[s] = [.. pullers[s]];
         }
         _entryStage = _pullers[E].Length > 0 ? E : P;
+
+        if (sharing is not null && cost.Profile.ServiceCost is { } service && service.TotalSeconds > 0)
+        {
+            _serviceSeconds[E] = service.EncoderSeconds;
+            _serviceSeconds[P] = service.PrefillSeconds;
+            _serviceSeconds[D] = service.DecoderSeconds;
+            _serviceSeconds[Other] = service.OtherSeconds;
+            for (var kind = 0; kind < 4; kind++)
+            {
+                _laneFirst[kind] = _lanes;
+                _laneCount[kind] = kind == Other ? 1 : Math.Max(1, _pullers[kind].Length);
+                _lanes += _laneCount[kind];
+            }
+            _laneQueue = new IntQueue[_lanes];
+            _laneKind = new int[_lanes];
+            for (var kind = 0; kind < 4; kind++)
+            {
+                for (var l = _laneFirst[kind]; l < _laneFirst[kind] + _laneCount[kind]; l++)
+                {
+                    _laneQueue[l] = new IntQueue();
+                    _laneKind[l] = kind;
+                }
+            }
+            _laneBusy = new bool[_lanes];
+            _laneItem = new int[_lanes];
+            _laneWork = new double[_lanes];
+            _laneDone = new double[_lanes];
+            _laneAt = new double[_lanes];
+            _laneVersion = new int[_lanes];
+        }
     }
 
     public SimulationResult Run(ServiceTargets? targets)
@@ -190,6 +242,16 @@ internal sealed class SimulationRun
             {
                 // Every item arriving at this instant joins the queue before anyone takes from it.
                 _now = _w.Arrival[next];
+                if (_lanes > 0)
+                {
+                    do
+                    {
+                        StartService(next, Other);
+                        next++;
+                    }
+                    while (next < n && _w.Arrival[next] == _now);
+                    continue;
+                }
                 do
                 {
                     _enqueued[next] = _now;
@@ -215,15 +277,12 @@ internal sealed class SimulationRun
                     }
                     break;
                 case EventKind.TransferDone:
-                    _enqueued[e.A] = _now;
-                    if (e.B == D)
+                    StartService(e.A, e.B);
+                    break;
+                case EventKind.ServiceDone:
+                    if (e.B == _laneVersion[e.A])
                     {
-                        DeliverToDecoder(e.A);
-                    }
-                    else
-                    {
-                        _global[e.B].Enqueue(e.A);
-                        OnGlobalEnqueue(e.B);
+                        OnServiceDone(e.A);
                     }
                     break;
                 case EventKind.BatchTimer:
@@ -273,6 +332,85 @@ internal sealed class SimulationRun
     }
 
     private bool CouldAdmit(int w) => _inflight[w] < _limit[w];
+
+    /// <summary>
+    /// An item reached a stage (or, as <see cref="Other"/>, the pipeline): its share of the services' own work for
+    /// it runs first, on the least loaded lane of the stage, and then it joins the stage's queue. Without service
+    /// work it joins at once.
+    /// </summary>
+    private void StartService(int item, int kind)
+    {
+        var seconds = _lanes > 0 ? _serviceSeconds[kind] : 0;
+        if (seconds <= 0)
+        {
+            ServiceFinished(item, kind);
+            return;
+        }
+        var lane = _laneFirst[kind];
+        var least = int.MaxValue;
+        for (var l = _laneFirst[kind]; l < _laneFirst[kind] + _laneCount[kind]; l++)
+        {
+            var load = _laneQueue[l].Count + (_laneBusy[l] ? 1 : 0);
+            if (load < least)
+            {
+                lane = l;
+                least = load;
+            }
+        }
+        if (_laneBusy[lane])
+        {
+            _laneQueue[lane].Enqueue(item);
+            return;
+        }
+        AdvanceShared();
+        BeginService(lane, item);
+        RescheduleShared();
+    }
+
+    private void BeginService(int lane, int item)
+    {
+        _laneBusy[lane] = true;
+        _laneItem[lane] = item;
+        _laneWork[lane] = _serviceSeconds[_laneKind[lane]];
+        _laneDone[lane] = 0;
+        _laneAt[lane] = _now;
+        _lanesBusy++;
+    }
+
+    private void OnServiceDone(int lane)
+    {
+        AdvanceShared();
+        var item = _laneItem[lane];
+        _serviceWork += _laneWork[lane];
+        _laneBusy[lane] = false;
+        _lanesBusy--;
+        if (_laneQueue[lane].Count > 0)
+        {
+            BeginService(lane, _laneQueue[lane].Dequeue());
+        }
+        RescheduleShared();
+        ServiceFinished(item, _laneKind[lane]);
+    }
+
+    /// <summary>The item's service work for <paramref name="kind"/> is done: on to the stage's queue.</summary>
+    private void ServiceFinished(int item, int kind)
+    {
+        if (kind == Other)
+        {
+            StartService(item, _entryStage);
+            return;
+        }
+        _enqueued[item] = _now;
+        if (kind == D)
+        {
+            DeliverToDecoder(item);
+        }
+        else
+        {
+            _global[kind].Enqueue(item);
+            OnGlobalEnqueue(kind);
+        }
+    }
 
     /// <summary>
     /// The broker hands a decode message to the decoder with the fewest sequences (active and delivered ahead),
@@ -465,18 +603,34 @@ internal sealed class SimulationRun
                 _opAt[w] = _now;
             }
         }
+        for (var l = 0; l < _lanes; l++)
+        {
+            if (_laneBusy[l])
+            {
+                _laneDone[l] += (_now - _laneAt[l]) * _rate;
+                _laneAt[l] = _now;
+            }
+        }
     }
 
     /// <summary>Shared device: the number of forwards in progress changed, so does their rate and every one's end.</summary>
     private void RescheduleShared()
     {
-        _rate = _sharing!.Rate(_running);
+        _rate = _sharing!.Rate(_running, _lanesBusy);
         for (var w = 0; w < _workerCount; w++)
         {
             if (_busy[w])
             {
                 var left = Math.Max(0, _opWork[w] - _opDone[w]);
                 _events.Push(_now + left / _rate, EventKind.WorkerDone, w, ++_version[w]);
+            }
+        }
+        for (var l = 0; l < _lanes; l++)
+        {
+            if (_laneBusy[l])
+            {
+                var left = Math.Max(0, _laneWork[l] - _laneDone[l]);
+                _events.Push(_now + left / _rate, EventKind.ServiceDone, l, ++_laneVersion[l]);
             }
         }
     }
@@ -492,6 +646,7 @@ internal sealed class SimulationRun
         }
         var stage = _opStage[w];
         _busySeconds[w, stage] += _now - _opStart[w];
+        _workSeconds[stage] += _opWork[w];
         switch (stage)
         {
             case E:
@@ -746,7 +901,10 @@ internal sealed class SimulationRun
                 makespan > 0 && workers > 0 ? busy / (makespan * workers) : 0,
                 _batches[s] > 0 ? (double)_batchItems[s] / _batches[s] : 0,
                 _batches[s],
-                Math.Max(_global[s].Peak, _peakLocal[s]));
+                Math.Max(_global[s].Peak, _peakLocal[s]))
+            {
+                WorkSeconds = _workSeconds[s],
+            };
         }
         var reports = new WorkerReport[_workerCount];
         for (var w = 0; w < _workerCount; w++)
@@ -761,6 +919,7 @@ internal sealed class SimulationRun
             Items = n,
             MakespanSeconds = makespan,
             SharedDevice = _sharing is not null,
+            ServiceSeconds = _serviceWork,
             OutputTokensPerSecond = makespan > 0 ? outputTokens / makespan : 0,
             SteadyItemsPerSecond = steady,
             PeakEncoderBatch = _peakEncoder,
