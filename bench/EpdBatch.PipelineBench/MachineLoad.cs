@@ -8,6 +8,9 @@ namespace EpdBatch.PipelineBench;
 /// </summary>
 internal sealed record MachineLoad(string LoadAvgStart, string LoadAvgEnd, double CpuBusyPercent)
 {
+    /// <summary>How long the window was.</summary>
+    public double WallSeconds { get; init; }
+
     public static Probe Start() => new(ReadLoadAvg(), ReadCpu());
 
     private static string ReadLoadAvg() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
@@ -27,11 +30,16 @@ internal sealed record MachineLoad(string LoadAvgStart, string LoadAvgEnd, doubl
 
     internal sealed class Probe(string loadAvg, (long Busy, long Total) cpu)
     {
+        private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
+
         public MachineLoad Stop()
         {
             var end = ReadCpu();
             var total = end.Total - cpu.Total;
-            return new MachineLoad(loadAvg, ReadLoadAvg(), total > 0 ? Math.Round(100.0 * (end.Busy - cpu.Busy) / total, 1) : 0);
+            return new MachineLoad(loadAvg, ReadLoadAvg(), total > 0 ? Math.Round(100.0 * (end.Busy - cpu.Busy) / total, 1) : 0)
+            {
+                WallSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(_started).TotalSeconds,
+            };
         }
     }
 }

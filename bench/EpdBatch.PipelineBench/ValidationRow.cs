@@ -2,8 +2,11 @@ using EpdBatch.Planning.Simulation;
 
 namespace EpdBatch.PipelineBench;
 
-/// <summary>A configuration's prediction (shared CPU, and a device per replica for comparison) beside its measured runs.</summary>
-internal sealed record ValidationRow(ValidationSetting Setting, SimulationResult Predicted, SimulationResult Separate, IReadOnlyList<ValidationRun> Runs)
+/// <summary>
+/// A configuration's prediction (shared CPU with the services' own CPU per item) beside its measured runs, with two
+/// simpler models for comparison: the forwards alone on the shared CPU, and a device per replica.
+/// </summary>
+internal sealed record ValidationRow(ValidationSetting Setting, SimulationResult Predicted, SimulationResult ForwardsOnly, SimulationResult Separate, IReadOnlyList<ValidationRun> Runs)
 {
     public double MeasuredMedian
     {
@@ -16,6 +19,8 @@ internal sealed record ValidationRow(ValidationSetting Setting, SimulationResult
 
     /// <summary>(predicted − measured) / measured, in percent.</summary>
     public double ErrorPercent => 100 * (Predicted.ItemsPerSecond - MeasuredMedian) / MeasuredMedian;
+
+    public double ForwardsOnlyErrorPercent => 100 * (ForwardsOnly.ItemsPerSecond - MeasuredMedian) / MeasuredMedian;
 
     public double SeparateErrorPercent => 100 * (Separate.ItemsPerSecond - MeasuredMedian) / MeasuredMedian;
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace EpdBatch.Planning.Profiles;
 
 /// <summary>
@@ -13,6 +15,7 @@ namespace EpdBatch.Planning.Profiles;
 public sealed record ServiceCost(double EncoderSeconds, double PrefillSeconds, double DecoderSeconds, double OtherSeconds)
 {
     /// <summary>Seconds of one core per item in all.</summary>
+    [JsonIgnore]
     public double TotalSeconds => EncoderSeconds + PrefillSeconds + DecoderSeconds + OtherSeconds;
 
     /// <summary>The calibration pass's note: what it was measured on.</summary>

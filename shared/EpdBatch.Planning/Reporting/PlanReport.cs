@@ -30,6 +30,11 @@ public static class PlanReport
         {
             Line(text, $"  shared device: every replica runs on these {shared.Cores} cores, {shared.Threads} thread(s) per forward (simulated as processor sharing)");
         }
+        if (profile.ServiceCost is { } service)
+        {
+            var use = profile.SharedDevice is null ? " (not simulated: no shared device)" : "";
+            Line(text, $"  services' own CPU per item{use}: encoder {Duration(service.EncoderSeconds)}, prefill {Duration(service.PrefillSeconds)}, decoder {Duration(service.DecoderSeconds)}, ingest and stores {Duration(service.OtherSeconds)}");
+        }
         text.Append('\n');
 
         var encoder = new TextTable("encoder images", "batch", "per image");
@@ -61,6 +66,10 @@ public static class PlanReport
         Line(text, $"configuration: {result.Configuration} on {where}{(result.Extrapolated ? "  [batch sizes beyond the profile: extrapolated]" : "")}");
         Line(text, $"items: {result.Items} in {Duration(result.MakespanSeconds)}: {Rate(result.ItemsPerSecond)} items/s ({Rate(result.SteadyItemsPerSecond)}/s steady), {Rate(result.OutputTokensPerSecond)} output tokens/s");
         Line(text, $"TTFT p50 {Duration(result.Ttft.P50)}, p95 {Duration(result.Ttft.P95)}; TPOT p50 {Duration(result.Tpot.P50)}, p95 {Duration(result.Tpot.P95)}; latency p50 {Duration(result.Latency.P50)}, p95 {Duration(result.Latency.P95)}");
+        if (result.ServiceSeconds > 0)
+        {
+            Line(text, $"services' own CPU beside the forwards: {Duration(result.ServiceSeconds)} ({Duration(result.ServiceSeconds / result.Items)} per item, the profile's serviceCost)");
+        }
         if (result.Targets is { } t)
         {
             Line(text, $"goodput: {Rate(result.Goodput)} items/s ({result.ItemsMeetingTargets} of {result.Items} within TTFT {Duration(t.TtftSeconds)} and TPOT {Duration(t.TpotSeconds)})");
