@@ -1,3 +1,4 @@
+using EpdBatch.Pipeline.Messaging;
 using EpdBatch.Pipeline.Options;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ public sealed class DecodeItemConsumerDefinition : ConsumerDefinition<DecodeItem
     public DecodeItemConsumerDefinition(IOptions<DecoderOptions> options)
     {
         _options = options.Value;
-        EndpointName = "decode-item";
+        EndpointName = PipelineQueues.Decode;
         ConcurrentMessageLimit = _options.ConcurrentMessageLimit;
     }
 

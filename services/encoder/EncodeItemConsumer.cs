@@ -2,6 +2,7 @@ using EpdBatch.Contracts;
 using EpdBatch.Imaging;
 using EpdBatch.Model.Stages;
 using EpdBatch.Pipeline;
+using EpdBatch.Pipeline.Messaging;
 using EpdBatch.Pipeline.Options;
 using EpdBatch.Pipeline.Progress;
 using EpdBatch.Pipeline.Storage;
@@ -16,7 +17,7 @@ namespace EpdBatch.Encoder;
 /// Downloads an item's media, encodes it (or reuses the tokens of equal media), writes the multimodal tokens to the
 /// tensor store (under the item's attempt, <see cref="EncodeItem.Recoveries"/>) and hands the item to prefill with
 /// its encode command, from which a later stage can run it again. The message is acknowledged only after the tokens
-/// are stored and the prefill message is published. An item of a cancelled job is reported as cancelled, not encoded.
+/// are stored and the prefill message is sent (to the prefill queue, <see cref="PipelineQueues.Prefill"/>). An item of a cancelled job is reported as cancelled, not encoded.
 /// Each URI is checked against the <see cref="MediaAccessPolicy"/> before the download (the ingest checked it
 /// too; this is the second line), and a blob over the size limit of its kind is refused from its stored length,
 /// before its bytes are read.
@@ -77,7 +78,8 @@ public sealed class EncodeItemConsumer(
         }
         var finished = time.GetUtcNow();
         var timings = StageTimings.None.WithEncode((started - item.EnqueuedAt).TotalMilliseconds, (finished - started).TotalMilliseconds);
-        await context.Publish(new PrefillItem(item.JobId, item.ItemIndex, item.CustomId, item.Prompt, encoded, item.Sampling, finished, timings, item), ct);
+        var prefill = await context.GetSendEndpoint(PipelineQueues.PrefillAddress);
+        await prefill.Send(new PrefillItem(item.JobId, item.ItemIndex, item.CustomId, item.Prompt, encoded, item.Sampling, finished, timings, item), ct);
         await progress.IncrementAsync(item.JobId, PipelineStages.Encoder, ct);
     }
 

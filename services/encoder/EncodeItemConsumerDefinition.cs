@@ -1,3 +1,4 @@
+using EpdBatch.Pipeline.Messaging;
 using EpdBatch.Pipeline.Options;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ public sealed class EncodeItemConsumerDefinition : ConsumerDefinition<EncodeItem
     public EncodeItemConsumerDefinition(IOptions<EncoderOptions> options)
     {
         _options = options.Value;
-        EndpointName = "encode-item";
+        EndpointName = PipelineQueues.Encode;
         ConcurrentMessageLimit = _options.ConcurrentMessageLimit;
     }
 

@@ -2,6 +2,7 @@ using EpdBatch.Contracts;
 using EpdBatch.Model;
 using EpdBatch.Model.Stages;
 using EpdBatch.Pipeline;
+using EpdBatch.Pipeline.Messaging;
 using EpdBatch.Pipeline.Options;
 using EpdBatch.Pipeline.Progress;
 using EpdBatch.Pipeline.Storage;
@@ -94,7 +95,8 @@ public sealed class PrefillItemConsumer(
         {
             var kvKey = StoreKeys.Kv(item.JobId, item.ItemIndex, item.Origin?.Recoveries ?? 0);
             await tensors.SetAsync(kvKey, outcome.Snapshot!, options.Value.KvTtl, ct);
-            await context.Publish(new DecodeItem(item.JobId, item.ItemIndex, item.CustomId, kvKey, outcome.PromptTokens, outcome.FirstToken, item.Sampling, finished, timings, item.Origin), ct);
+            var decode = await context.GetSendEndpoint(PipelineQueues.DecodeAddress);
+            await decode.Send(new DecodeItem(item.JobId, item.ItemIndex, item.CustomId, kvKey, outcome.PromptTokens, outcome.FirstToken, item.Sampling, finished, timings, item.Origin), ct);
         }
         await DeleteTokensAsync(item, ct);
         await progress.IncrementAsync(item.JobId, PipelineStages.Prefill, ct);

@@ -1,3 +1,4 @@
+using EpdBatch.Pipeline.Messaging;
 using EpdBatch.Pipeline.Options;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,7 @@ public sealed class PrefillItemConsumerDefinition : ConsumerDefinition<PrefillIt
     public PrefillItemConsumerDefinition(IOptions<PrefillOptions> options)
     {
         _options = options.Value;
-        EndpointName = "prefill-item";
+        EndpointName = PipelineQueues.Prefill;
         ConcurrentMessageLimit = _options.ConcurrentMessageLimit;
     }
 

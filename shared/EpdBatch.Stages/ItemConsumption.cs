@@ -77,7 +77,7 @@ public sealed class ItemConsumption(
 
     /// <summary>
     /// The item's multimodal tokens or KV snapshot are gone (<paramref name="lost"/> says which): sends its encode
-    /// command back to the encoder as the next attempt, or, past <see cref="ReliabilityOptions.MaxRecoveries"/>,
+    /// command back to the encoders' queue (<see cref="PipelineQueues.Encode"/>) as the next attempt, or, past <see cref="ReliabilityOptions.MaxRecoveries"/>,
     /// throws the <c>intermediate_lost</c> failure.
     /// </summary>
     public async Task SendBackAsync(ConsumeContext context, string stage, string jobId, int itemIndex, EncodeItem? origin, string lost)
@@ -96,7 +96,8 @@ public sealed class ItemConsumption(
         // Counted before the command goes out: a failure here retries with nothing sent twice.
         await ledger.IncrementAsync(jobId, ReliabilityCounters.Recoveries(stage), context.CancellationToken).ConfigureAwait(false);
         var again = origin with { Recoveries = origin.Recoveries + 1, EnqueuedAt = time.GetUtcNow() };
-        await context.Publish(again, context.CancellationToken).ConfigureAwait(false);
+        var encode = await context.GetSendEndpoint(PipelineQueues.EncodeAddress).ConfigureAwait(false);
+        await encode.Send(again, context.CancellationToken).ConfigureAwait(false);
         logger.LogWarning("{Stage}: item {Job}/{Item}: {Lost}; sent back to the encoder (recovery {Recovery} of at most {Max})",
             stage, jobId, itemIndex, lost, again.Recoveries, _reliability.MaxRecoveries);
     }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EpdBatch.Model.Loading;
+using EpdBatch.Pipeline.Messaging;
 using EpdBatch.Pipeline.Storage;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
@@ -170,10 +171,15 @@ public sealed class DistributedPipelineTests
         return data.ToArray();
     }
 
-    /// <summary>A queue of the test's own, bound to every pipeline message's exchange, to measure the bodies that crossed the broker.</summary>
+    /// <summary>
+    /// A queue of the test's own that gets a copy of every pipeline message, to measure the bodies that crossed the
+    /// broker: bound to the exchange of each stage's queue (the commands are sent there) and to the exchanges of the
+    /// published events.
+    /// </summary>
     private sealed class MessageTap : IAsyncDisposable
     {
-        private static readonly string[] s_messages = ["EncodeItem", "PrefillItem", "DecodeItem", "ItemCompleted", "ItemFailed"];
+        private static readonly string[] s_exchanges =
+            [PipelineQueues.Encode, PipelineQueues.Prefill, PipelineQueues.Decode, "EpdBatch.Contracts:ItemCompleted", "EpdBatch.Contracts:ItemFailed"];
         private readonly IConnection _connection;
         private readonly IChannel _channel;
         private readonly string _queue = "tap-" + Guid.NewGuid().ToString("N")[..8];
@@ -194,9 +200,8 @@ public sealed class DistributedPipelineTests
         public async Task BindAsync()
         {
             await _channel.QueueDeclareAsync(_queue, durable: false, exclusive: true, autoDelete: true);
-            foreach (var message in s_messages)
+            foreach (var exchange in s_exchanges)
             {
-                var exchange = $"EpdBatch.Contracts:{message}";
                 await _channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true);
                 await _channel.QueueBindAsync(_queue, exchange, "");
             }

@@ -187,7 +187,6 @@ public sealed class EmbeddedVideoPipelineTests
             PrefillServiceCollectionExtensions.AddPrefillConsumers(bus);
             DecoderServiceCollectionExtensions.AddDecoderConsumers(bus);
             bus.AddConsumer<ResultCollectorConsumer>();
-            bus.AddConsumer<PrefillTapConsumer>();
         });
         using var host = builder.Build();
         Assert.That(host.Services.GetRequiredService<IMediaFrameSource>(), Is.InstanceOf<FfmpegFrameSource>());
@@ -195,6 +194,7 @@ public sealed class EmbeddedVideoPipelineTests
         try
         {
             var bus = host.Services.GetRequiredService<IBus>();
+            using var tap = bus.ConnectConsumeMessageObserver(new PrefillTap(collector));
             var sent = 0;
             foreach (var wave in waves)
             {
@@ -267,13 +267,20 @@ public sealed class EmbeddedVideoPipelineTests
         }
     }
 
-    /// <summary>A second endpoint on the prefill messages: a copy of each, to read the token counts the encoder sent.</summary>
-    internal sealed class PrefillTapConsumer(ResultCollector collector) : IConsumer<PrefillItem>
+    /// <summary>
+    /// Watches the prefill messages as the prefill stage takes them, to read the token counts the encoder sent. (A
+    /// second consumer would not see them: the encoder sends them to the prefill queue, it does not publish them.)
+    /// </summary>
+    internal sealed class PrefillTap(ResultCollector collector) : IConsumeMessageObserver<PrefillItem>
     {
-        public Task Consume(ConsumeContext<PrefillItem> context)
+        public Task PreConsume(ConsumeContext<PrefillItem> context)
         {
             collector.AddPrefill(context.Message);
             return Task.CompletedTask;
         }
+
+        public Task PostConsume(ConsumeContext<PrefillItem> context) => Task.CompletedTask;
+
+        public Task ConsumeFault(ConsumeContext<PrefillItem> context, Exception exception) => Task.CompletedTask;
     }
 }

@@ -1,3 +1,5 @@
+using EpdBatch.Pipeline.Messaging;
+
 namespace EpdBatch.Ingest;
 
 /// <summary>
@@ -49,8 +51,11 @@ public sealed class IngestOptions
     /// <summary>Queue of the item results (<c>ItemCompleted</c>, <c>ItemFailed</c>); every replica reads it.</summary>
     public string ResultsQueue { get; set; } = "ingest-results";
 
-    /// <summary>Where encode commands go: null publishes <c>EncodeItem</c> (every encoder endpoint bound to it); a name sends to that queue alone.</summary>
-    public string? EncodeQueue { get; set; }
+    /// <summary>
+    /// The queue encode commands are sent to: the encoders' (<see cref="PipelineQueues.Encode"/>) unless another is
+    /// named. Items a later stage sends back to be encoded again go to the encoders' queue whatever this says.
+    /// </summary>
+    public string EncodeQueue { get; set; } = PipelineQueues.Encode;
 
     /// <summary>Prefix of every Redis key the ingest writes, so that deployments (and test runs) sharing a Redis never meet.</summary>
     public string KeyPrefix { get; set; } = "epd:ingest:";
@@ -113,9 +118,9 @@ public sealed class IngestOptions
             }
         }
 
-        void QueueName(string name, string? value, bool optional)
+        void QueueName(string name, string? value)
         {
-            if (value is null ? !optional : value.Length is 0 or > 200 || value.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            if (value is null || value.Length is 0 or > 200 || value.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
             {
                 failures.Add($"{SectionName}:{name} must be a queue name of letters, digits, '-', '_' and '.', not '{value}'.");
             }
@@ -137,9 +142,9 @@ public sealed class IngestOptions
             failures.Add($"{SectionName}:{nameof(MaxTemperature)} must be between 0 and 100, not {MaxTemperature}.");
         }
 
-        QueueName(nameof(JobQueue), JobQueue, optional: false);
-        QueueName(nameof(ResultsQueue), ResultsQueue, optional: false);
-        QueueName(nameof(EncodeQueue), EncodeQueue, optional: true);
+        QueueName(nameof(JobQueue), JobQueue);
+        QueueName(nameof(ResultsQueue), ResultsQueue);
+        QueueName(nameof(EncodeQueue), EncodeQueue);
         if (string.IsNullOrWhiteSpace(KeyPrefix) || KeyPrefix.Any(c => char.IsWhiteSpace(c) || c is '*' or '?' or '[' or ']' or '{' or '}'))
         {
             failures.Add($"{SectionName}:{nameof(KeyPrefix)} must be non-empty, without whitespace, glob characters or braces, not '{KeyPrefix}'.");

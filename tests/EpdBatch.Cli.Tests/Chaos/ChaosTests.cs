@@ -21,10 +21,10 @@ namespace EpdBatch.Cli.Tests.Chaos;
 /// eviction would. Every item must end exactly once, with the tokens of an undisturbed single-process run.
 /// </summary>
 /// <remarks>
-/// The decoders are parked (started once, so that their queue exists, then killed while idle) until after the
-/// broker restart and the key drop, so those two always meet items in flight (nothing can complete before), and the
-/// drop always finds KV snapshots waiting in the decode queue. (A stage's queue is declared by its consumers: a
-/// message published before any worker of the next stage ever started would have nowhere to go.)
+/// The decoders start for the first time only after the broker restart and the key drop, so those two always meet
+/// items in flight (nothing can complete before), and the drop always finds KV snapshots waiting in the decode
+/// queue. That queue is declared by prefill's first send, not by a decoder: the broker restart also shows that
+/// messages waiting in a queue no worker ever consumed from survive it.
 /// </remarks>
 [TestFixture]
 [NonParallelizable]
@@ -75,9 +75,8 @@ public sealed class ChaosTests
                 ["Epd__Ingest__LeaseDuration"] = "00:00:04",
             };
             await using var fleet = new ServiceFleet(Path.Combine(work, "services"), environment);
-            await Task.WhenAll(new[] { "ingest-0", "encoder-0", "encoder-1", "prefill-0", "prefill-1", "decoder-0", "decoder-1" }.Select(name => fleet.StartAsync(name)));
-            await Task.WhenAll(fleet.KillAsync("decoder-0"), fleet.KillAsync("decoder-1"));
-            Note("ingest, 2 encoders, 2 prefills ready; 2 decoders parked");
+            await Task.WhenAll(new[] { "ingest-0", "encoder-0", "encoder-1", "prefill-0", "prefill-1" }.Select(name => fleet.StartAsync(name)));
+            Note("ingest, 2 encoders, 2 prefills ready; no decoder yet");
 
             using var watch = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",abortConnect=false,connectTimeout=2000,syncTimeout=2000");
             var store = new RedisJobStore(watch, Options.Create(new IngestOptions()));
@@ -148,7 +147,7 @@ public sealed class ChaosTests
             var dropped = await DropIntermediatesAsync(watch, jobId);
             Note($"dropped {dropped} intermediate keys (tokens, KV snapshots, media cache), {await InFlightAsync()} items in flight");
 
-            await Task.WhenAll(fleet.StartAgainAsync("decoder-0"), fleet.StartAgainAsync("decoder-1"));
+            await Task.WhenAll(fleet.StartAsync("decoder-0"), fleet.StartAsync("decoder-1"));
             Note("2 decoders ready");
 
             await UntilAsync("10 items completed", async () => (await JobAsync())?.Completed >= 10);

@@ -41,11 +41,11 @@ public sealed class IngestHost : IAsyncDisposable
 
     /// <summary>Everything in this process: in-memory bus and stores, a local folder for blobs, the fake stage beside the ingest.</summary>
     public static Task<IngestHost> StartEmbeddedAsync(FakeStage stage, Action<IngestOptions>? configure = null, Action<IServiceCollection>? services = null) =>
-        StartAsync(new EpdConnectionOptions(), IngestNames.Fresh(), stage, publishEncode: true, configure, services, "embedded");
+        StartAsync(new EpdConnectionOptions(), IngestNames.Fresh(), stage, stage.QueueName, configure, services, "embedded");
 
     /// <summary>An ingest on RabbitMQ, Redis and Azurite; its encode commands go to <see cref="IngestNames.StageQueue"/> (see <see cref="StartStageAsync"/>).</summary>
     public static Task<IngestHost> StartDistributedAsync(IngestNames names, Action<IngestOptions>? configure = null, Action<IServiceCollection>? services = null, string tag = "ingest") =>
-        StartAsync(Distributed, names, null, publishEncode: false, configure, services, tag);
+        StartAsync(Distributed, names, null, names.StageQueue, configure, services, tag);
 
     public static EpdConnectionOptions Distributed => new() { RabbitMq = TestServers.RabbitMq, Redis = TestServers.Redis, Blob = TestServers.Blob };
 
@@ -130,7 +130,7 @@ public sealed class IngestHost : IAsyncDisposable
         EpdConnectionOptions connections,
         IngestNames names,
         FakeStage? stage,
-        bool publishEncode,
+        string encodeQueue,
         Action<IngestOptions>? configure,
         Action<IServiceCollection>? services,
         string tag)
@@ -149,7 +149,7 @@ public sealed class IngestHost : IAsyncDisposable
             o.KeyPrefix = names.KeyPrefix;
             o.JobQueue = names.JobQueue;
             o.ResultsQueue = names.ResultsQueue;
-            o.EncodeQueue = publishEncode ? null : names.StageQueue;
+            o.EncodeQueue = encodeQueue;
             o.PollInterval = TimeSpan.FromMilliseconds(100);
             o.LeaseDuration = TimeSpan.FromSeconds(2);
             o.FlushEveryItems = 5;
