@@ -245,9 +245,9 @@ public class JobLifecycleTests
     [Test]
     public async Task Cancel_stops_publishing_keeps_what_finished_and_drops_the_rest_as_cancelled()
     {
-        var slow = new SlowPublishObserver(TimeSpan.FromMilliseconds(15));
+        var slow = new SlowSendObserver(TimeSpan.FromMilliseconds(15));
         _ingest = await IngestHost.StartEmbeddedAsync(_stage, o => o.PublishWindow = 1);
-        using var observer = _ingest.Bus.ConnectPublishObserver(slow);
+        using var observer = _ingest.Bus.ConnectSendObserver(slow);
         var manifest = _ingest.WriteManifest("m.jsonl", Enumerable.Range(0, 300).Select(i => Lines.Native($"c{i}")));
 
         var jobId = (await _ingest.Jobs.SubmitAsync(new JobSubmission(manifest, Out), CancellationToken.None)).JobId;
