@@ -188,8 +188,7 @@ public sealed class MediaAccessPolicy
 
             // The stores authenticate with their own credentials: a SAS token (or any query) is not needed, and
             // dropping it here keeps it out of every message, log and error that follows.
-            var query = uri.IndexOf('?', StringComparison.Ordinal);
-            uri = query < 0 ? uri : uri[..query];
+            uri = BlobUris.WithoutQuery(uri);
         }
         else
         {

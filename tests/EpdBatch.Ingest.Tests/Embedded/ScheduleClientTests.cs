@@ -1,6 +1,8 @@
+using System.Text.Json;
 using EpdBatch.Ingest.Jobs;
 using EpdBatch.Ingest.Scheduling;
 using EpdBatch.Ingest.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EpdBatch.Ingest.Tests.Embedded;
 
@@ -46,5 +48,34 @@ public class ScheduleClientTests
         Assert.That(listed.Single().State.LastJobId, Is.EqualTo(run.JobId));
         Assert.That(removed, Is.True);
         Assert.That(await _ingest.Schedules.ListAsync(CancellationToken.None), Is.Empty);
+    }
+
+    [Test]
+    public async Task A_sas_token_is_not_stored_with_a_schedule_and_one_stored_before_is_shown_redacted()
+    {
+        const string Signature = "Sched0Signature1Never2Shown3";
+        _ingest = await IngestHost.StartEmbeddedAsync(new FakeStage(TestRun.Name("stage")));
+        var store = _ingest.Services.GetRequiredService<IScheduleStore>();
+        const string Blob = "https://devstoreaccount1.blob.core.windows.net/";
+        const string Sas = "?sv=2024-05-04&sp=r&se=2099-01-01&sig=" + Signature;
+        ScheduleDefinition Schedule(string name) => new()
+        {
+            Name = name,
+            Cron = "0 2 * * *",
+            ManifestUri = Blob + "in/m.jsonl" + Sas,
+            OutputUri = Blob + "out/nightly" + Sas,
+        };
+
+        var added = await _ingest.Schedules.AddAsync(Schedule("nightly"), replace: false, CancellationToken.None);
+        var stored = (await store.GetAsync("nightly", CancellationToken.None))!;
+        // A schedule written before tokens were dropped on add: what Redis may still hold.
+        await store.AddAsync(Schedule("legacy"), replace: false, CancellationToken.None);
+        var listed = await _ingest.Schedules.ListAsync(CancellationToken.None);
+
+        Assert.That((stored.ManifestUri, stored.OutputUri), Is.EqualTo((Blob + "in/m.jsonl", Blob + "out/nightly")), "stored without the token");
+        Assert.That(JsonSerializer.Serialize(added), Does.Not.Contain(Signature));
+        Assert.That(JsonSerializer.Serialize(listed), Does.Not.Contain(Signature), "what epd schedule list --json prints");
+        var legacy = listed.Single(s => s.Definition.Name == "legacy").Definition;
+        Assert.That((legacy.ManifestUri, legacy.OutputUri), Is.EqualTo((Blob + "in/m.jsonl?sv=2024-05-04&sp=r&se=2099-01-01&sig=***", Blob + "out/nightly?sv=2024-05-04&sp=r&se=2099-01-01&sig=***")));
     }
 }

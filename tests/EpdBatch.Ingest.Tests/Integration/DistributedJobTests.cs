@@ -144,6 +144,27 @@ public class DistributedJobTests
         }
     }
 
+    [Test]
+    public async Task A_sas_token_on_the_manifest_and_output_uris_is_dropped_on_submit_and_kept_nowhere()
+    {
+        const string Signature = "Sas0Signature1The2Store3Never4Needs";
+        var ingest = await StartIngestAsync();
+        await UploadAsync("in/sas.jsonl", [Lines.Native("s-0"), Lines.Native("s-1")]);
+        var endpoint = $"http://127.0.0.1:10000/devstoreaccount1/{_container}/";
+        var sas = "?sv=2024-05-04&sr=b&sp=rw&se=2099-01-01T00%3A00%3A00Z&sig=" + Signature;
+
+        var submitted = await ingest.Jobs.SubmitAsync(new JobSubmission(endpoint + "in/sas.jsonl" + sas, endpoint + "out-sas" + sas), CancellationToken.None);
+        var job = await ingest.WaitAsync(submitted.JobId);
+        var record = (await ingest.Store.GetAsync(job.JobId, CancellationToken.None))!;
+
+        Assert.That((job.State, job.Completed), Is.EqualTo((JobState.Completed, 2)));
+        Assert.That((record.ManifestUri, record.OutputUri), Is.EqualTo((endpoint + "in/sas.jsonl", endpoint + "out-sas")), "the job record keeps the URIs without their SAS");
+        Assert.That(job.OutputUri, Is.EqualTo($"{endpoint}out-sas/{job.JobId}/"), "the outputs go to the job's folder, not to a blob named after the prefix");
+        Assert.That(Outputs.ParseLines(await ingest.ReadOutputAsync(job, "results.jsonl")).Select(Outputs.CustomId), Is.EquivalentTo(new[] { "s-0", "s-1" }));
+        Assert.That(await ingest.ReadOutputAsync(job, "summary.json"), Does.Not.Contain(Signature).And.Contain(endpoint + "in/sas.jsonl"));
+        Assert.That(await RedisKeys.ValuesAsync(_names.KeyPrefix), Is.Not.Empty.And.None.Contains(Signature), "no job key in Redis holds the token");
+    }
+
     private async Task<IngestHost> StartIngestAsync(string tag = "ingest", Action<IServiceCollection>? services = null)
     {
         var ingest = await IngestHost.StartDistributedAsync(_names, services: services, tag: tag);

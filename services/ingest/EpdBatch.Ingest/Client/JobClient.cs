@@ -1,6 +1,7 @@
 using EpdBatch.Contracts;
 using EpdBatch.Ingest.Jobs;
 using EpdBatch.Pipeline.Progress;
+using EpdBatch.Pipeline.Storage;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -25,6 +26,8 @@ internal sealed class JobClient(IBus bus, IJobStore store, IStageProgress progre
     /// <summary>Submits a prepared command (a schedule's run-now sets the schedule and slot).</summary>
     internal async Task<JobStatus> SubmitAsync(SubmitJob command, CancellationToken ct)
     {
+        // The ingest needs no SAS token (its store has its own credentials): it does not travel through the broker.
+        command = command with { ManifestUri = BlobUris.WithoutQuery(command.ManifestUri), OutputUri = BlobUris.WithoutQuery(command.OutputUri) };
         var accepted = await RequestAsync<SubmitJob, JobAccepted>(command, ct);
         return await RequireAsync(accepted.JobId, ct);
     }
@@ -53,7 +56,7 @@ internal sealed class JobClient(IBus bus, IJobStore store, IStageProgress progre
     public async Task<JobStatus> RetryAsync(string jobId, string? outputUri, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
-        var accepted = await RequestAsync<RetryJob, JobAccepted>(new RetryJob(jobId, outputUri, null, time.GetUtcNow()), ct);
+        var accepted = await RequestAsync<RetryJob, JobAccepted>(new RetryJob(jobId, outputUri is null ? null : BlobUris.WithoutQuery(outputUri), null, time.GetUtcNow()), ct);
         return await RequireAsync(accepted.JobId, ct);
     }
 

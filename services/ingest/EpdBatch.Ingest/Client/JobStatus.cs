@@ -15,7 +15,7 @@ public sealed record JobStatus
 
     public required string ManifestUri { get; init; }
 
-    /// <summary>The job's output folder, <c>&lt;output&gt;/&lt;job-id&gt;/</c>.</summary>
+    /// <summary>The job's output folder, <c>&lt;output&gt;/&lt;job-id&gt;/</c>, redacted.</summary>
     public required string OutputUri { get; init; }
 
     public string? Model { get; init; }
@@ -75,9 +75,10 @@ public sealed record JobStatus
     {
         JobId = job.Id,
         State = job.State,
-        // Status is shown to people: a SAS token in the manifest's URI stays out of it.
+        // Status is shown to people (epd status, its --json, epd submit, the run summary): a SAS token or password
+        // in a URI or a message stays out of it. (New jobs keep no SAS token; a record made before may.)
         ManifestUri = SecretRedactor.Redact(job.ManifestUri),
-        OutputUri = job.OutputFolder,
+        OutputUri = SecretRedactor.Redact(job.OutputFolder),
         Model = job.Model,
         Total = job.Total,
         Items = job.Items,
@@ -96,7 +97,7 @@ public sealed record JobStatus
         Schedule = job.Schedule,
         ScheduledFor = job.ScheduledFor,
         ErrorCode = job.ErrorCode,
-        ErrorMessage = job.ErrorMessage,
+        ErrorMessage = job.ErrorMessage is null ? null : SecretRedactor.Redact(job.ErrorMessage),
         Parts = job.Parts,
     };
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using EpdBatch.Contracts;
 using EpdBatch.Ingest.Scheduling;
+using EpdBatch.Pipeline.Storage;
 
 namespace EpdBatch.Ingest.Client;
 
@@ -10,6 +11,8 @@ internal sealed class ScheduleClient(IScheduleStore store, JobClient jobs, TimeP
     public async Task<ScheduleStatus> AddAsync(ScheduleDefinition schedule, bool replace, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(schedule);
+        // Each run's job is submitted from the stored definition, and needs no SAS token: none is stored.
+        schedule = schedule with { ManifestUri = BlobUris.WithoutQuery(schedule.ManifestUri ?? ""), OutputUri = BlobUris.WithoutQuery(schedule.OutputUri ?? "") };
         var failures = schedule.GetValidationFailures();
         if (failures.Count > 0)
         {
@@ -22,7 +25,7 @@ internal sealed class ScheduleClient(IScheduleStore store, JobClient jobs, TimeP
             throw new ArgumentException($"A schedule named '{schedule.Name}' exists; remove it first, or replace it.");
         }
 
-        return new ScheduleStatus(stored, await store.GetStateAsync(stored.Name, ct), stored.NextOccurrence(stored.CreatedAt));
+        return ScheduleStatus.Of(stored, await store.GetStateAsync(stored.Name, ct), stored.NextOccurrence(stored.CreatedAt));
     }
 
     public async Task<IReadOnlyList<ScheduleStatus>> ListAsync(CancellationToken ct)
@@ -31,7 +34,7 @@ internal sealed class ScheduleClient(IScheduleStore store, JobClient jobs, TimeP
         var list = new List<ScheduleStatus>();
         foreach (var schedule in await store.ListAsync(ct))
         {
-            list.Add(new ScheduleStatus(schedule, await store.GetStateAsync(schedule.Name, ct), schedule.NextOccurrence(now)));
+            list.Add(ScheduleStatus.Of(schedule, await store.GetStateAsync(schedule.Name, ct), schedule.NextOccurrence(now)));
         }
 
         return list;

@@ -39,6 +39,10 @@ internal sealed class JobCoordinator(
             return CommandResult<JobAccepted>.Reject(null, "invalid_request", "A job needs a manifest and an output prefix.");
         }
 
+        // A SAS token on either URI is not needed (the store reads and writes with its own credentials): it goes
+        // before anything is derived from the URIs or stored, so no job record holds it. The client drops it too.
+        command = command with { ManifestUri = BlobUris.WithoutQuery(command.ManifestUri), OutputUri = BlobUris.WithoutQuery(command.OutputUri) };
+
         if (command.DefaultMaxTokens is { } max && (max < 1 || max > limits.MaxTokensLimit))
         {
             return CommandResult<JobAccepted>.Reject(null, "invalid_request", $"The default max_tokens must be between 1 and {limits.MaxTokensLimit}, not {max}.");
@@ -68,8 +72,8 @@ internal sealed class JobCoordinator(
         {
             Id = JobIds.New(now),
             State = JobState.Validating,
-            ManifestUri = command.ManifestUri.Trim(),
-            OutputUri = command.OutputUri.Trim(),
+            ManifestUri = command.ManifestUri,
+            OutputUri = command.OutputUri,
             Model = command.Model,
             Strict = command.Strict,
             DefaultMaxTokens = command.DefaultMaxTokens ?? limits.DefaultMaxTokens,
@@ -153,7 +157,8 @@ internal sealed class JobCoordinator(
                     : $"Job {command.JobId} has no failed items.");
         }
 
-        var output = command.OutputUri ?? source.OutputUri;
+        // Records made before SAS tokens were dropped on submit may still hold one: the new job keeps none.
+        var output = BlobUris.WithoutQuery(command.OutputUri ?? source.OutputUri);
         if (!uris.TryCheckAddress(output.TrimEnd('/') + "/job/" + JobExporter.ResultsFile, out _, out var outputProblem))
         {
             return CommandResult<JobAccepted>.Reject(null, "invalid_output_uri", $"Cannot write under '{SecretRedactor.Redact(output)}': {outputProblem}");
@@ -164,7 +169,7 @@ internal sealed class JobCoordinator(
         {
             Id = JobIds.New(now),
             State = JobState.Validating,
-            ManifestUri = source.ManifestUri,
+            ManifestUri = BlobUris.WithoutQuery(source.ManifestUri),
             OutputUri = output,
             Model = source.Model,
             DefaultMaxTokens = source.DefaultMaxTokens,
@@ -232,7 +237,7 @@ internal sealed class JobCoordinator(
         }
 
         var settings = string.Create(CultureInfo.InvariantCulture,
-            $"\nmodel={command.Model}\nout={command.OutputUri.Trim()}\nstrict={command.Strict}\nmax_tokens={command.DefaultMaxTokens ?? options.Value.DefaultMaxTokens}");
+            $"\nmodel={command.Model}\nout={command.OutputUri}\nstrict={command.Strict}\nmax_tokens={command.DefaultMaxTokens ?? options.Value.DefaultMaxTokens}");
         hash.AppendData(Encoding.UTF8.GetBytes(settings));
         return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
     }
