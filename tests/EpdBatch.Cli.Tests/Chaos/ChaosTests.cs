@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.Versioning;
 using System.Text;
 using System.Text.Json.Nodes;
+using EpdBatch.Cli.Tests.PrivateServers;
 using EpdBatch.Ingest;
 using EpdBatch.Ingest.Jobs;
 using EpdBatch.Model.Loading;

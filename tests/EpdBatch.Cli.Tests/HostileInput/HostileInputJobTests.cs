@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Azure.Storage.Sas;
+using EpdBatch.Cli.Tests.PrivateServers;
 using EpdBatch.Model.Loading;
 using EpdBatch.Pipeline.Storage;
 
@@ -64,7 +65,8 @@ public sealed class HostileInputJobTests
         _rabbitPassword = "RabbitPw-" + Guid.NewGuid().ToString("N");
         _vhost = await Loopback.CreateVhostAsync();
         await Loopback.CreateUserAsync(_vhost, _rabbitUser, _rabbitPassword);
-        _redis = await PrivateRedis.StartAsync(Path.Combine(_work, "redis"), "epd-secret-" + id, "RedisPw-" + Guid.NewGuid().ToString("N"));
+        _redis = new PrivateRedis(Path.Combine(_work, "redis"), "epd-secret-" + id, "RedisPw-" + Guid.NewGuid().ToString("N"));
+        await _redis.StartAsync();
 
         var blob = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint={Endpoint};";
         _blobs = new AzureBlobStore(blob, Microsoft.Extensions.Options.Options.Create(new EpdStorageOptions()), TimeProvider.System);
@@ -225,7 +227,7 @@ public sealed class HostileInputJobTests
     {
         string[] secrets =
         [
-            _rabbitPassword, _redis!.Password, AccountKey, Uri.EscapeDataString(AccountKey), _signature, Uri.EscapeDataString(_signature),
+            _rabbitPassword, _redis!.Password!, AccountKey, Uri.EscapeDataString(AccountKey), _signature, Uri.EscapeDataString(_signature),
         ];
         var sources = new Dictionary<string, string>(StringComparer.Ordinal)
         {

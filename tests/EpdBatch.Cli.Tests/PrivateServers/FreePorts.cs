@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace EpdBatch.Cli.Tests.Chaos;
+namespace EpdBatch.Cli.Tests.PrivateServers;
 
-/// <summary>Loopback ports that nothing listens on right now, for the chaos test's private servers.</summary>
+/// <summary>Loopback ports that nothing listens on right now, for the tests' private servers.</summary>
 internal static class FreePorts
 {
     public static int[] Take(int count)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
 
-namespace EpdBatch.Cli.Tests.Chaos;
+namespace EpdBatch.Cli.Tests.PrivateServers;
 
 /// <summary>
 /// A RabbitMQ node of the test's own (node <c>epdchaos…@localhost</c>, own AMQP and distribution ports, its
