@@ -160,7 +160,11 @@ internal sealed class BenchReport(
         return present.Count == 0 ? null : Median(present);
     }
 
-    internal static double Median(IEnumerable<double> values)
+    /// <summary>The median rounded to 3 decimals, as the tables show it.</summary>
+    internal static double Median(IEnumerable<double> values) => Math.Round(ExactMedian(values), 3);
+
+    /// <summary>The median (the mean of the middle two for an even count; 0 for none).</summary>
+    internal static double ExactMedian(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         if (sorted.Length == 0)
@@ -168,7 +172,7 @@ internal sealed class BenchReport(
             return 0;
         }
         var middle = sorted.Length / 2;
-        return Math.Round(sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2, 3);
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private static string Show(double? value) => value is { } v ? v.ToString("F1", CultureInfo.InvariantCulture) : "—";

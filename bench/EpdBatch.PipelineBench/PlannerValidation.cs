@@ -123,11 +123,7 @@ internal static class PlannerValidation
         var forwards = new PipelineSimulator(profile).Run(s_calibration.Configuration(), workload);
         double Work(PipelineStage stage) => forwards.Stage(stage).WorkSeconds;
         var n = workload.Items.Count;
-        double Median(Func<ValidationRun, double> part)
-        {
-            var sorted = runs.Select(part).Order().ToArray();
-            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        }
+        double Median(Func<ValidationRun, double> part) => BenchReport.ExactMedian(runs.Select(part));
         var cost = new ServiceCost(
             Median(r => Math.Max(0, r.Cpu.Encoder - Work(PipelineStage.Encode)) / n),
             Median(r => Math.Max(0, r.Cpu.Prefill - Work(PipelineStage.Prefill)) / n),
@@ -242,7 +238,7 @@ internal static class PlannerValidation
         text.AppendLine("| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |");
         foreach (var r in rows)
         {
-            var cpuPerItem = r.Runs.Select(x => x.Cpu.Machine / x.Job.Completed).Order().ElementAt(r.Runs.Count / 2);
+            var cpuPerItem = BenchReport.ExactMedian(r.Runs.Select(x => x.Cpu.Machine / x.Job.Completed));
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {r.Setting} | {r.Predicted.ItemsPerSecond:F3} | {r.MeasuredMedian:F3} | {r.ErrorPercent:+0.0;-0.0}% | {string.Join(", ", r.Runs.Select(x => x.ItemsPerSecond.ToString("F3", CultureInfo.InvariantCulture)))} | "
                 + $"{string.Join("; ", r.Runs.Select(x => $"{First(x.Load.LoadAvgStart)} → {First(x.Load.LoadAvgEnd)}"))} | {cpuPerItem:F3} | "

@@ -10,15 +10,12 @@ internal static class ProcessCpu
 {
     private const double TicksPerSecond = 100;   // USER_HZ on Linux
 
-    /// <summary>CPU seconds used so far by <paramref name="pid"/>, or 0 where it is gone.</summary>
+    /// <summary>CPU seconds used so far by <paramref name="pid"/> (utime + stime), or 0 where it is gone.</summary>
     public static double Seconds(int pid)
     {
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // The name (field 2) may hold spaces: the fields after its closing parenthesis start at the state (field 3).
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+            return StatSeconds($"/proc/{pid}/stat", 11);
         }
         catch (IOException)
         {
@@ -30,11 +27,15 @@ internal static class ProcessCpu
     /// CPU seconds of this process's children that have exited and been waited for (cutime + cstime of
     /// /proc/self/stat): the difference around an <c>epd run</c> is the client's CPU.
     /// </summary>
-    public static double ExitedChildrenSeconds()
+    public static double ExitedChildrenSeconds() => StatSeconds("/proc/self/stat", 13);
+
+    /// <summary>The sum of two adjacent tick counts of a /proc stat file, in seconds, <paramref name="first"/> counted from the state (field 3).</summary>
+    private static double StatSeconds(string path, int first)
     {
-        var stat = File.ReadAllText("/proc/self/stat");
+        var stat = File.ReadAllText(path);
+        // The name (field 2) may hold spaces: the fields after its closing parenthesis start at the state (field 3).
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) / TicksPerSecond;
+        return (long.Parse(fields[first], CultureInfo.InvariantCulture) + long.Parse(fields[first + 1], CultureInfo.InvariantCulture)) / TicksPerSecond;
     }
 
     /// <summary>The loopback servers' processes: RabbitMQ, Redis and Azurite, by pid.</summary>

@@ -8,14 +8,7 @@ namespace EpdBatch.PipelineBench;
 /// </summary>
 internal sealed record ValidationRow(ValidationSetting Setting, SimulationResult Predicted, SimulationResult ForwardsOnly, SimulationResult Separate, IReadOnlyList<ValidationRun> Runs)
 {
-    public double MeasuredMedian
-    {
-        get
-        {
-            var sorted = Runs.Select(r => r.ItemsPerSecond).Order().ToArray();
-            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        }
-    }
+    public double MeasuredMedian => BenchReport.ExactMedian(Runs.Select(r => r.ItemsPerSecond));
 
     /// <summary>(predicted − measured) / measured, in percent.</summary>
     public double ErrorPercent => 100 * (Predicted.ItemsPerSecond - MeasuredMedian) / MeasuredMedian;
