@@ -17,7 +17,7 @@ internal static class FourProcessRun
 
     public static async Task<FourProcessResult> RunAsync(int run, BenchData data, ServiceThreads threads, AzureBlobStore blobs, string workFolder, TextWriter log)
     {
-        var vhost = await Loopback.CreateVhostAsync();
+        var vhost = await Loopback.CreateVhostAsync("epd-bench");
         var prefix = $"epd:bench:{vhost}:";
         var environment = Environment(vhost, prefix, data);
         // The encoder caches the tokens of equal media (by content hash) for an hour: drop this benchmark's entries,
@@ -25,7 +25,7 @@ internal static class FourProcessRun
         await ForgetEncodedMediaAsync(data);
         try
         {
-            await using var services = new ServiceProcesses(Path.Combine(workFolder, "logs", vhost), environment);
+            await using var services = new ServiceProcesses(Path.Combine(workFolder, "logs", vhost), environment, readyWithin: TimeSpan.FromMinutes(3));
             foreach (var stage in s_stages)
             {
                 await services.StartAsync(stage, threads.EnvironmentFor(stage));
@@ -35,7 +35,7 @@ internal static class FourProcessRun
             var outputPrefix = $"az://{data.Container}/out-{vhost}/";
             var cpuBefore = services.CpuTimes();
             var load = MachineLoad.Start();
-            var job = await PipelineJob.RunAsync(data.ManifestUri, outputPrefix, environment, blobs, () => Logs(services));
+            var job = await PipelineJob.RunAsync(data.ManifestUri, outputPrefix, environment, blobs, () => services.LogTails());
             var machine = load.Stop();
             var cpuAfter = services.CpuTimes();
             var summary = job.Summary;
@@ -98,6 +98,4 @@ internal static class FourProcessRun
         }
     }
 
-    internal static string Logs(ServiceProcesses services) =>
-        string.Join("\n", services.Logs.Select(l => $"--- {Path.GetFileName(l)}\n{(File.Exists(l) ? string.Join('\n', File.ReadLines(l).TakeLast(15)) : "")}"));
 }

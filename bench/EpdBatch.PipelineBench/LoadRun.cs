@@ -17,7 +17,7 @@ internal static class LoadRun
 
     public static async Task<LoadResult> RunAsync(int items, BenchData data, AzureBlobStore blobs, BenchOptions options, TextWriter log)
     {
-        var vhost = await Loopback.CreateVhostAsync();
+        var vhost = await Loopback.CreateVhostAsync("epd-bench");
         var prefix = $"epd:bench:{vhost}:";
         await using var redis = await ConnectionMultiplexer.ConnectAsync(Loopback.Redis);
         var server = redis.GetServer(redis.GetEndPoints()[0]);
@@ -34,7 +34,7 @@ internal static class LoadRun
         {
             var manifestUri = $"az://{data.Container}/manifest-{items}.jsonl";
             await data.WriteManifestAsync(blobs, items, manifestUri);
-            await using var services = new ServiceProcesses(Path.Combine(options.WorkFolder, "logs", vhost), environment);
+            await using var services = new ServiceProcesses(Path.Combine(options.WorkFolder, "logs", vhost), environment, readyWithin: TimeSpan.FromMinutes(3));
             foreach (var stage in s_stages)
             {
                 await services.StartAsync(stage);
@@ -48,7 +48,7 @@ internal static class LoadRun
             ResourcePeaks peaks;
             try
             {
-                result = await EpdProcess.RunAsync(["run", manifestUri, "--out", outputPrefix], environment, TimeSpan.FromMinutes(120));
+                result = await EpdProcess.RunAsync(["run", manifestUri, "--out", outputPrefix], environment, timeout: TimeSpan.FromMinutes(120));
             }
             finally
             {

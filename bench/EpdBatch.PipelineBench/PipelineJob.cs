@@ -24,7 +24,7 @@ internal sealed record PipelineJob(string JobId, int ExitCode, double CliWallSec
 
     public static async Task<PipelineJob> RunAsync(string manifestUri, string outputPrefix, IReadOnlyDictionary<string, string> environment, AzureBlobStore blobs, Func<string> logs)
     {
-        var result = await EpdProcess.RunAsync(["run", manifestUri, "--out", outputPrefix], environment, TimeSpan.FromMinutes(120));
+        var result = await EpdProcess.RunAsync(["run", manifestUri, "--out", outputPrefix], environment, timeout: TimeSpan.FromMinutes(120));
         if (result.ExitCode is not (0 or 3))
         {
             throw new InvalidOperationException($"epd run exited with {result.ExitCode}:\n{result.Stdout}\n{result.Stderr}\n{logs()}");

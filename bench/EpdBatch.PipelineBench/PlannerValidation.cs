@@ -50,7 +50,7 @@ internal static class PlannerValidation
             ["plan", "profile", "--model", data.ModelPath, "--out", profilePath, "--redis", Loopback.Redis,
              "--encoder-batches", "1,2,4,8", "--prefill-batches", "1,2,4", "--prompt-lengths", "128,256",
              "--decode-batches", "1,2,4,8,16", "--decode-contexts", "128,256,512", "--repeats", "3"],
-            threads.EnvironmentFor("encoder"), TimeSpan.FromMinutes(20));
+            threads.EnvironmentFor("encoder"), timeout: TimeSpan.FromMinutes(20));
         var profileMachine = profileLoad.Stop();
         if (profiled.ExitCode != 0)
         {
@@ -141,13 +141,13 @@ internal static class PlannerValidation
 
     private static async Task<List<ValidationRun>> MeasureAsync(ValidationSetting setting, ServiceThreads threads, int runs, BenchData data, AzureBlobStore blobs, string workFolder, TextWriter log, double[]? clientStart = null)
     {
-        var vhost = await Loopback.CreateVhostAsync();
+        var vhost = await Loopback.CreateVhostAsync("epd-bench");
         var prefix = $"epd:bench:{vhost}:";
         var environment = FourProcessRun.Environment(vhost, prefix, data);
         var results = new List<ValidationRun>();
         try
         {
-            await using var services = new ServiceProcesses(Path.Combine(workFolder, "logs", vhost), environment);
+            await using var services = new ServiceProcesses(Path.Combine(workFolder, "logs", vhost), environment, readyWithin: TimeSpan.FromMinutes(3));
             await services.StartAsync("ingest");
             for (var e = 0; e < setting.Encoders; e++)
             {
@@ -155,7 +155,7 @@ internal static class PlannerValidation
             }
             await services.StartAsync("prefill", Settings("prefill", setting.PrefillBatch));
             await services.StartAsync("decoder", Settings("decoder", setting.DecoderBatch));
-            string Logs() => FourProcessRun.Logs(services);
+            string Logs() => services.LogTails();
 
             // JIT, the first forward of each shape (the runtime's kernels are picked per shape) and the connections:
             // the whole job twice per set of services, untimed. With a 6-item warm-up the first timed runs were 30-50%
@@ -173,7 +173,7 @@ internal static class PlannerValidation
                 for (var i = 0; i < 2; i++)
                 {
                     var before = ProcessCpu.ExitedChildrenSeconds();
-                    await EpdProcess.RunAsync(["run", $"az://{data.Container}/no-such-manifest.jsonl", "--out", $"az://{data.Container}/none-{vhost}/"], environment, TimeSpan.FromMinutes(2));
+                    await EpdProcess.RunAsync(["run", $"az://{data.Container}/no-such-manifest.jsonl", "--out", $"az://{data.Container}/none-{vhost}/"], environment, timeout: TimeSpan.FromMinutes(2));
                     cheapest = Math.Min(cheapest, ProcessCpu.ExitedChildrenSeconds() - before);
                 }
                 clientStart[0] = cheapest;

@@ -101,7 +101,7 @@ public sealed class DistributedPipelineTests
 
             var outputPrefix = $"az://{_container}/out-{vhost}/";
             var run = await EpdProcess.RunAsync(["run", _manifestUri, "--out", outputPrefix], environment, timeout: TimeSpan.FromMinutes(5));
-            Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.SomeItemsFailed), run.Stdout + run.Stderr + Logs(services));
+            Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.SomeItemsFailed), run.Stdout + run.Stderr + services.LogTails());
 
             var jobFolder = run.Stdout.Split('\n').Single(l => l.StartsWith("results", StringComparison.Ordinal))["results".Length..].Trim();
             var results = await ReadLinesAsync(JobRunnerJoin(jobFolder, "results.jsonl"));
@@ -144,8 +144,6 @@ public sealed class DistributedPipelineTests
         }
     }
 
-    private static string Logs(ServiceProcesses services) =>
-        string.Join("\n", services.Logs.Select(l => $"--- {Path.GetFileName(l)}\n{(File.Exists(l) ? string.Join('\n', File.ReadLines(l).TakeLast(15)) : "")}"));
 
     private static string JobRunnerJoin(string folder, string name) => folder.EndsWith('/') ? folder + name : folder + "/" + name;
 

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using EpdBatch.Cli;
-using EpdBatch.Cli.Tests;
 using EpdBatch.Contracts;
 using EpdBatch.Imaging;
 using EpdBatch.Model.Stages;
@@ -160,8 +159,8 @@ public sealed class DistributedVideoPipelineTests
                 var runs = await Task.WhenAll(
                     EpdProcess.RunAsync(["run", nativeUri, "--out", $"az://{container}/out/"], environment, work, TimeSpan.FromMinutes(5)),
                     EpdProcess.RunAsync(["run", openAiUri, "--out", $"az://{container}/out/"], environment, work, TimeSpan.FromMinutes(5)));
-                Assert.That(runs[0].ExitCode, Is.EqualTo(ExitCodes.SomeItemsFailed), runs[0].Stdout + runs[0].Stderr + Logs(services));
-                Assert.That(runs[1].ExitCode, Is.EqualTo(ExitCodes.Ok), runs[1].Stdout + runs[1].Stderr + Logs(services));
+                Assert.That(runs[0].ExitCode, Is.EqualTo(ExitCodes.SomeItemsFailed), runs[0].Stdout + runs[0].Stderr + services.LogTails());
+                Assert.That(runs[1].ExitCode, Is.EqualTo(ExitCodes.Ok), runs[1].Stdout + runs[1].Stderr + services.LogTails());
                 TestContext.Out.WriteLine($"prepared {prepared.TotalSeconds:0.0} s, services ready {started.TotalSeconds:0.0} s, jobs done {clock.Elapsed.TotalSeconds:0.0} s");
 
                 (nativeJob, var nativeFolder) = JobFolder(runs[0].Stdout);
@@ -289,6 +288,4 @@ public sealed class DistributedVideoPipelineTests
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (JsonObject)JsonNode.Parse(l)!).ToArray();
     }
 
-    private static string Logs(ServiceProcesses services) =>
-        string.Join("\n", services.Logs.Select(l => $"--- {Path.GetFileName(l)}\n{(File.Exists(l) ? string.Join('\n', File.ReadLines(l).TakeLast(15)) : "")}"));
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using EpdBatch.Cli.Tests;
 
 namespace EpdBatch.Video.Tests;
 

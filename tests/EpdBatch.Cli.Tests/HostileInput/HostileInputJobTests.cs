@@ -279,5 +279,5 @@ public sealed class HostileInputJobTests
     }
 
     private string Tails() =>
-        string.Join("\n", _services!.Logs.Select(l => $"--- {Path.GetFileName(l)}\n{(File.Exists(l) ? string.Join('\n', File.ReadLines(l).TakeLast(20)) : "")}"));
+        _services!.LogTails(20);
 }

@@ -48,7 +48,8 @@ public class DistributedJobTests
         }
         finally
         {
-            // Whatever failed above, the durable queues (bound to every ItemCompleted on the broker) must go.
+            // Whatever failed above, the durable queues (bound to every ItemCompleted in the vhost) go now, not only with
+            // the vhost at the end of the run.
             await RabbitCleanup.DeleteAsync(_names.Queues);
             await RedisKeys.DeleteAsync(_names.KeyPrefix);
         }

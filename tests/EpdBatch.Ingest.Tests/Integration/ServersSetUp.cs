@@ -3,7 +3,10 @@ using EpdBatch.Ingest.Tests.Support;
 
 namespace EpdBatch.Ingest.Tests.Integration;
 
-/// <summary>The integration tests need Redis, RabbitMQ and Azurite on loopback: checked once, before any test in this namespace.</summary>
+/// <summary>
+/// The integration tests need Redis, RabbitMQ and Azurite on loopback: checked once, before any test in this
+/// namespace. They use a RabbitMQ vhost of this run's own, deleted after the last of them.
+/// </summary>
 [SetUpFixture]
 public class ServersSetUp
 {
@@ -28,6 +31,18 @@ public class ServersSetUp
         if (missing.Count > 0)
         {
             Assert.Fail($"Not answering: {string.Join(", ", missing)}. Run ./test.sh (it installs and starts them), or scripts/services.sh to start them alone.");
+        }
+
+        TestServers.Vhost = await Loopback.CreateVhostAsync("epd-ingest-test");
+    }
+
+    [OneTimeTearDown]
+    public async Task Delete_the_vhost()
+    {
+        if (TestServers.Vhost is { } vhost)
+        {
+            TestServers.Vhost = null;
+            await Loopback.DeleteVhostAsync(vhost);
         }
     }
 }

@@ -1,27 +1,32 @@
 using System.Diagnostics;
 
-namespace EpdBatch.Cli.Tests;
+namespace EpdBatch.Testing;
 
-/// <summary>The test servers on 127.0.0.1 that ./test.sh starts, and a private RabbitMQ vhost per test.</summary>
-internal static class Loopback
+/// <summary>
+/// The servers on 127.0.0.1 that scripts/services.sh (run by ./test.sh) starts, and private RabbitMQ vhosts and
+/// users made with <c>rabbitmqctl</c>, so that one run's queues never mix with another's.
+/// </summary>
+public static class Loopback
 {
     public const string Redis = "127.0.0.1:6379";
     public const string Blob = "UseDevelopmentStorage=true";
 
+    /// <summary>The broker's address for <paramref name="vhost"/>, as the guest user.</summary>
     public static string RabbitMq(string vhost) => $"amqp://guest:guest@127.0.0.1:5672/{vhost}";
 
-    /// <summary>A fresh vhost, so queues of other runs never mix with this one's.</summary>
-    public static async Task<string> CreateVhostAsync()
+    /// <summary>A fresh vhost named <paramref name="prefix"/>-&lt;random&gt;, open to the guest user.</summary>
+    public static async Task<string> CreateVhostAsync(string prefix = "epd-test")
     {
-        var vhost = "epd-test-" + Guid.NewGuid().ToString("N")[..12];
+        var vhost = prefix + "-" + Guid.NewGuid().ToString("N")[..12];
         await RabbitCtlAsync("add_vhost", vhost);
         await RabbitCtlAsync("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*");
         return vhost;
     }
 
+    /// <summary>Deletes the vhost and everything in it (queues, exchanges, messages).</summary>
     public static Task DeleteVhostAsync(string vhost) => RabbitCtlAsync("delete_vhost", vhost);
 
-    /// <summary>A broker user of the test's own with a password, allowed on <paramref name="vhost"/> alone.</summary>
+    /// <summary>A broker user of the caller's own with a password, allowed on <paramref name="vhost"/> alone.</summary>
     public static async Task CreateUserAsync(string vhost, string user, string password)
     {
         await RabbitCtlAsync("add_user", user, password);
