@@ -11,8 +11,9 @@ namespace EpdBatch.Decoder;
 
 /// <summary>
 /// The decoder worker's model and its one decode loop (continuous batching): new sequences join between steps as
-/// soon as a slot is free, finished ones leave at once and complete their caller's task. All model work runs on the
-/// loop's own thread.
+/// soon as a slot is free, finished ones leave at once and complete their caller's task. A sequence whose caller
+/// gave up (its token cancelled: a cancelled job, a stopping worker) leaves at the next step boundary, so its slot
+/// and its steps go to the others. All model work runs on the loop's own thread.
 /// </summary>
 public sealed class DecodeLoop : IAsyncDisposable
 {
@@ -23,6 +24,7 @@ public sealed class DecodeLoop : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
     private readonly ILogger<DecodeLoop> _logger;
+    private long _abandoned;
 
     public DecodeLoop(IOptions<DecoderOptions> options, ILogger<DecodeLoop> logger)
     {
@@ -43,14 +45,21 @@ public sealed class DecodeLoop : IAsyncDisposable
 
     public long SequenceSteps { get; private set; }
 
-    /// <summary>Decodes one sequence from its snapshot to the end; completes when it has finished.</summary>
+    /// <summary>
+    /// Decodes one sequence from its snapshot to the end; completes when it has finished. Cancelling
+    /// <paramref name="ct"/> cancels the task at once and takes the sequence out of the batch at the next step
+    /// boundary (or before it joins).
+    /// </summary>
     public Task<DecodeOutcome> DecodeAsync(KvSnapshot snapshot, int firstToken, SamplingParams sampling, CancellationToken ct)
     {
-        var pending = new Pending(snapshot, firstToken, sampling, Stopwatch.GetTimestamp());
+        var pending = new Pending(snapshot, firstToken, sampling, Stopwatch.GetTimestamp(), ct);
         _pending.Enqueue(pending);
         _signal.Release();
         return pending.Completion.Task.WaitAsync(ct);
     }
+
+    /// <summary>Sequences that left the batch before they finished because their caller gave up.</summary>
+    public long Abandoned => Interlocked.Read(ref _abandoned);
 
     private void Run()
     {
@@ -59,6 +68,7 @@ public sealed class DecodeLoop : IAsyncDisposable
         {
             while (!_stop.IsCancellationRequested)
             {
+                RemoveAbandoned(active);
                 while (_batch.HasFreeSlot && _pending.TryDequeue(out var next))
                 {
                     Admit(next, active);
@@ -89,8 +99,36 @@ public sealed class DecodeLoop : IAsyncDisposable
         }
     }
 
+    /// <summary>Takes out of the batch the sequences whose callers gave up, between two steps.</summary>
+    private void RemoveAbandoned(Dictionary<int, Sequence> active)
+    {
+        List<int>? gone = null;
+        foreach (var (slot, sequence) in active)
+        {
+            if (sequence.Pending.Token.IsCancellationRequested)
+            {
+                (gone ??= []).Add(slot);
+            }
+        }
+        foreach (var slot in gone ?? [])
+        {
+            var sequence = active[slot];
+            _batch.Remove(slot);
+            active.Remove(slot);
+            sequence.Pending.Completion.TrySetCanceled(sequence.Pending.Token);
+            Interlocked.Increment(ref _abandoned);
+            _logger.LogDebug("decoder: a sequence left slot {Slot} after {Tokens} tokens, its caller gave up", slot, sequence.Tokens.Count);
+        }
+    }
+
     private void Admit(Pending next, Dictionary<int, Sequence> active)
     {
+        if (next.Token.IsCancellationRequested)
+        {
+            next.Completion.TrySetCanceled(next.Token);
+            Interlocked.Increment(ref _abandoned);
+            return;
+        }
         try
         {
             var slot = _batch.Admit(next.Snapshot, next.FirstToken, next.Sampling);
@@ -131,7 +169,7 @@ public sealed class DecodeLoop : IAsyncDisposable
         _signal.Dispose();
     }
 
-    private sealed record Pending(KvSnapshot Snapshot, int FirstToken, SamplingParams Sampling, long QueuedAt)
+    private sealed record Pending(KvSnapshot Snapshot, int FirstToken, SamplingParams Sampling, long QueuedAt, CancellationToken Token)
     {
         public TaskCompletionSource<DecodeOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -17,7 +17,8 @@ namespace EpdBatch.Stages;
 /// of killing its worker again. A permanent failure publishes <see cref="ItemFailed"/> and acknowledges the message
 /// (the job goes on); a transient one is rethrown for the retry policy, until the last retry, when the item fails
 /// with <see cref="StageFailure.RetriesExhausted"/> instead of leaving the job hanging.
-/// An item of a cancelled job is not run at all (<see cref="SkipIfCancelledAsync{T}"/>).
+/// An item of a cancelled job is not run at all (<see cref="SkipIfCancelledAsync{T}"/>), or, where a stage notices
+/// the cancel part-way, reported as cancelled then (<see cref="ReportCancelledAsync{T}"/>).
 /// </summary>
 public sealed class ItemConsumption(
     IDeliveryLedger ledger,
@@ -140,8 +141,15 @@ public sealed class ItemConsumption(
             return false;
         }
         logger.LogDebug("{Stage}: item {Job}/{Item} skipped, its job was cancelled", stage, jobId, itemIndex);
-        await context.Publish(new ItemFailed(jobId, itemIndex, customId, stage, IJobCancellation.CancelledCode,
-            $"The job was cancelled before the {stage} ran this item."), context.CancellationToken).ConfigureAwait(false);
+        await ReportCancelledAsync(context, stage, jobId, itemIndex, customId, $"The job was cancelled before the {stage} ran this item.").ConfigureAwait(false);
         return true;
     }
+
+    /// <summary>
+    /// Reports the item as <see cref="IJobCancellation.CancelledCode"/>: for a stage that stopped its work on the
+    /// item part-way because its job was cancelled (the consumer then acknowledges the message).
+    /// </summary>
+    public Task ReportCancelledAsync<T>(ConsumeContext<T> context, string stage, string jobId, int itemIndex, string customId, string message)
+        where T : class =>
+        context.Publish(new ItemFailed(jobId, itemIndex, customId, stage, IJobCancellation.CancelledCode, message), context.CancellationToken);
 }

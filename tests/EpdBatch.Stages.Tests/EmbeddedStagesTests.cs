@@ -144,6 +144,38 @@ public sealed class EmbeddedStagesTests
         Assert.That(results.Values.OfType<ItemCompleted>().Select(c => c.CustomId), Is.EquivalentTo(new[] { "b0", "b1", "b3" }));
     }
 
+    [Test]
+    public async Task A_job_cancelled_while_its_item_decodes_takes_the_item_out_of_the_batch_and_reports_it_cancelled()
+    {
+        const int maxTokens = 900;
+        var items = (await ImageItemsAsync("job-cancel-decode", 1)).Select(i => i with { Sampling = new SamplingSettings(MaxTokens: maxTokens) }).ToList();
+        Assert.That(SingleProcess(items)[0], Has.Length.EqualTo(maxTokens), "precondition: alone, the item decodes all its tokens (the demo model never stops it early)");
+
+        long stepsAtCancel = 0;
+        DecodeLoop? loop = null;
+        var settings = new Dictionary<string, string?> { ["Epd:Decoder:CancelCheckInterval"] = "00:00:00.050" };
+        var (results, progress, _) = await RunAsync(items, encoderBatch: 1, decoderBatch: 4, settings: settings, whileRunning: async services =>
+        {
+            loop = services.GetRequiredService<DecodeLoop>();
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            while (loop.SequenceSteps < 5 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+            stepsAtCancel = loop.SequenceSteps;
+            await services.GetRequiredService<IJobCancellation>().MarkCancelledAsync("job-cancel-decode", TimeSpan.FromMinutes(5), CancellationToken.None);
+        });
+
+        Assert.That(stepsAtCancel, Is.GreaterThanOrEqualTo(5), "the item was decoding when its job was cancelled");
+        var failed = (ItemFailed)results[0];
+        Assert.That((failed.Stage, failed.Code), Is.EqualTo((PipelineStages.Decoder, IJobCancellation.CancelledCode)), failed.Message);
+        // Checked every 50 ms here: the item leaves within a few steps, far short of its 900 tokens. Without the
+        // check it decoded all of them, then completed.
+        Assert.That(loop!.SequenceSteps, Is.LessThan(maxTokens - 1), "the sequence left the batch before its end");
+        Assert.That(loop.Abandoned, Is.EqualTo(1));
+        Assert.That(progress.GetValueOrDefault(PipelineStages.Decoder), Is.Zero, "a cancelled item does not count as decoded");
+    }
+
     private async Task<List<EncodeItem>> ImageItemsAsync(string jobId, int count)
     {
         var items = new List<EncodeItem>();
@@ -184,7 +216,8 @@ public sealed class EmbeddedStagesTests
     }
 
     private async Task<(IReadOnlyDictionary<int, object> Results, IReadOnlyDictionary<string, long> Progress, IReadOnlyDictionary<string, long> Counters)> RunAsync(
-        IReadOnlyList<EncodeItem> items, int encoderBatch, int decoderBatch, ITensorStore? tensors = null, IReadOnlyDictionary<string, string?>? settings = null)
+        IReadOnlyList<EncodeItem> items, int encoderBatch, int decoderBatch, ITensorStore? tensors = null, IReadOnlyDictionary<string, string?>? settings = null,
+        Func<IServiceProvider, Task>? whileRunning = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -223,6 +256,10 @@ public sealed class EmbeddedStagesTests
             foreach (var item in items)
             {
                 await bus.Publish(item);
+            }
+            if (whileRunning is not null)
+            {
+                await whileRunning(host.Services);
             }
             await collector.Done.WaitAsync(TimeSpan.FromMinutes(3));
             var jobId = items[0].JobId;

@@ -18,11 +18,22 @@ public sealed class DecoderOptions : StageOptions, IEpdOptionsSection
     /// </summary>
     public int MaxContext { get; set; }
 
+    /// <summary>
+    /// How often an item that is decoding asks whether its job was cancelled; a cancelled one leaves the batch at the
+    /// next step and is reported as cancelled, so its slot and steps go to the others.
+    /// </summary>
+    public TimeSpan CancelCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     private protected override void AddStageValidationFailures(string section, List<string> failures)
     {
         if (MaxContext is < 0 or > 10_000_000)
         {
             failures.Add($"{section}:{nameof(MaxContext)} must be between 0 and 10000000 (0 means the model's context), not {MaxContext}.");
+        }
+
+        if (CancelCheckInterval < TimeSpan.FromMilliseconds(10) || CancelCheckInterval > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{section}:{nameof(CancelCheckInterval)} must be between 00:00:00.010 and 00:10:00, not {CancelCheckInterval}.");
         }
     }
 }

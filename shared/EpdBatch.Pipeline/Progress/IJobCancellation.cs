@@ -4,7 +4,8 @@ namespace EpdBatch.Pipeline.Progress;
 /// Which jobs were cancelled, as every stage sees it: the ingest marks a job when it is cancelled, and each stage
 /// asks before it works on an item, so that the items a cancelled job had already sent down the queues are
 /// acknowledged and reported as <see cref="CancelledCode"/> instead of being run. The answer may be a moment old
-/// (each process caches it briefly); items in a batch that is already running finish.
+/// (each process caches it briefly); items in an encoder or prefill batch that is already running finish, and a
+/// decoding item asks again while it decodes (Epd:Decoder:CancelCheckInterval).
 /// </summary>
 public interface IJobCancellation
 {

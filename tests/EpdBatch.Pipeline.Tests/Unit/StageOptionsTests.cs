@@ -115,13 +115,15 @@ public class StageOptionsTests
         var model = new Dictionary<string, string?> { ["EPD_MODEL"] = _model };
         using var encoder = BuildHost<EncoderOptions>(new(model) { ["Epd:Encoder:MaxImagePixels"] = "0", ["Epd:Encoder:MaxImageBytes"] = "-1" });
         using var prefill = BuildHost<PrefillOptions>(new(model) { ["Epd:Prefill:MaxPromptTokens"] = "-5" });
-        using var decoder = BuildHost<DecoderOptions>(new(model) { ["Epd:Decoder:MaxContext"] = "-1" });
+        using var decoder = BuildHost<DecoderOptions>(new(model) { ["Epd:Decoder:MaxContext"] = "-1", ["Epd:Decoder:CancelCheckInterval"] = "00:00:00" });
 
         Assert.That(Assert.ThrowsAsync<OptionsValidationException>(() => encoder.StartAsync())!.Message,
             Does.Contain("Epd:Encoder:MaxImagePixels").And.Contain("Epd:Encoder:MaxImageBytes"));
         Assert.That(Assert.ThrowsAsync<OptionsValidationException>(() => prefill.StartAsync())!.Message, Does.Contain("Epd:Prefill:MaxPromptTokens"));
-        Assert.That(Assert.ThrowsAsync<OptionsValidationException>(() => decoder.StartAsync())!.Message, Does.Contain("Epd:Decoder:MaxContext"));
+        Assert.That(Assert.ThrowsAsync<OptionsValidationException>(() => decoder.StartAsync())!.Message,
+            Does.Contain("Epd:Decoder:MaxContext").And.Contain("Epd:Decoder:CancelCheckInterval"));
         Assert.That(Resolve<EncoderOptions>(model).MaxImagePixels, Is.EqualTo(50_000_000));
+        Assert.That(Resolve<DecoderOptions>(model).CancelCheckInterval, Is.EqualTo(TimeSpan.FromSeconds(1)));
     }
 
     [Test]
