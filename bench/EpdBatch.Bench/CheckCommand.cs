@@ -76,13 +76,7 @@ internal static class CheckCommand
             var promptIds = items[i].GetProperty("prompt_ids").EnumerateArray().Select(x => x.GetInt32()).ToArray();
             var sampling = SamplingParams.Greedy(newTokens);
             using var prefill = language.Prefill([new PrefillRequest(promptIds, media, sampling)])[0];
-            var tokens = new List<int> { prefill.FirstToken };
-            using var batch = language.CreateDecodeBatch(1, prefill.PromptLength + newTokens);
-            batch.Admit(prefill, sampling);
-            while (batch.ActiveCount > 0)
-            {
-                tokens.AddRange(batch.Step().Select(s => s.Token));
-            }
+            var tokens = language.DecodeToEnd(prefill, sampling).Tokens;
             var sorted = prefill.LastLogits.OrderDescending().Take(2).ToArray();
             results.Add(new JsonObject
             {

@@ -21,16 +21,7 @@ internal static class ReferenceRuntime
             var media = encoder.EncodeImages([preprocessor.Preprocess(image)]);
             var sampling = Stages.SamplingMapper.ToRuntime(new SamplingSettings(maxTokens), jobId, i, language.DefaultStopTokenIds);
             using var prefill = language.Prefill([new PrefillRequest(prompts.Encode(prompt, 1, 0), media, sampling)])[0];
-            var tokens = new List<int> { prefill.FirstToken };
-            if (FinishReason.After(prefill.FirstToken, 1, sampling) is null)
-            {
-                using var batch = language.CreateDecodeBatch(1);
-                batch.Admit(prefill, sampling);
-                while (batch.ActiveCount > 0)
-                {
-                    tokens.AddRange(batch.Step().Select(s => s.Token));
-                }
-            }
+            var tokens = language.DecodeToEnd(prefill, sampling).Tokens;
             outputs.Add([.. tokens]);
         }
         return outputs;

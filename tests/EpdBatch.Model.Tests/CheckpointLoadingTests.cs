@@ -109,6 +109,6 @@ public sealed class CheckpointLoadingTests
         GoldenLlavaTests.AssertClose(media[0].ToFloatArray(), golden.GetProperty("image_features").Floats(), 1e-4, "image features");
         var greedy = SamplingParams.Greedy(24);
         using var prefill = language.Prefill([new PrefillRequest(golden.GetProperty("prompt_ids").Ints(), media, greedy)])[0];
-        Assert.That(GoldenLlavaTests.Generate(language, prefill, greedy), Is.EqualTo(golden.GetProperty("greedy_new_tokens").Ints()));
+        Assert.That(language.DecodeToEnd(prefill, greedy).Tokens, Is.EqualTo(golden.GetProperty("greedy_new_tokens").Ints()));
     }
 }

@@ -42,7 +42,7 @@ public sealed class GoldenLlavaTests
         AssertClose(prefill.LastLogits, golden.GetProperty("last_logits").Floats(), 1e-4, "last logits");
         Assert.That(prefill.ArgmaxAll!.Select(x => (int)x), Is.EqualTo(golden.GetProperty("logits_argmax_all").Ints()), "argmax at every prompt position");
 
-        var tokens = Generate(_language, prefill, greedy);
+        var tokens = _language.DecodeToEnd(prefill, greedy).Tokens;
         Assert.That(tokens, Is.EqualTo(golden.GetProperty("greedy_new_tokens").Ints()), "greedy tokens");
     }
 
@@ -64,18 +64,6 @@ public sealed class GoldenLlavaTests
         var error = Assert.Throws<ModelInputException>(() =>
             _language.Prefill([new PrefillRequest(golden.GetProperty("prompt_ids").Ints(), media, SamplingParams.Greedy(4))]));
         Assert.That(error!.Code, Is.EqualTo("placeholder_mismatch"));
-    }
-
-    internal static int[] Generate(LanguageModel model, PrefillResult prefill, SamplingParams sampling)
-    {
-        var tokens = new List<int> { prefill.FirstToken };
-        using var batch = model.CreateDecodeBatch(1);
-        batch.Admit(prefill, sampling);
-        while (batch.ActiveCount > 0)
-        {
-            tokens.AddRange(batch.Step().Select(s => s.Token));
-        }
-        return [.. tokens];
     }
 
     internal static void AssertClose(float[] actual, float[] expected, double tolerance, string what)

@@ -200,16 +200,7 @@ public sealed class EmbeddedStagesTests
             var media = encoder.EncodeImages([preprocessor.Preprocess(File.ReadAllBytes(item.Media[0].Uri))]);
             var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, language.DefaultStopTokenIds);
             using var prefill = language.Prefill([new PrefillRequest(prompts.Encode(item.Prompt, 1, 0), media, sampling)])[0];
-            var tokens = new List<int> { prefill.FirstToken };
-            if (FinishReason.After(prefill.FirstToken, 1, sampling) is null)
-            {
-                using var batch = language.CreateDecodeBatch(1);
-                batch.Admit(prefill, sampling);
-                while (batch.ActiveCount > 0)
-                {
-                    tokens.AddRange(batch.Step().Select(s => s.Token));
-                }
-            }
+            var tokens = language.DecodeToEnd(prefill, sampling).Tokens;
             outputs.Add([.. tokens]);
         }
         return outputs;

@@ -25,16 +25,7 @@ internal static class ReferenceRuntime
             Assert.That(media[0].Tokens, Is.EqualTo(encoder.TokensPerVideo(item.Frames.Count)));
             var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, language.DefaultStopTokenIds);
             using var prefill = language.Prefill([new PrefillRequest(prompts.Encode(item.Prompt, 0, 1), media, sampling)])[0];
-            var tokens = new List<int> { prefill.FirstToken };
-            if (FinishReason.After(prefill.FirstToken, 1, sampling) is null)
-            {
-                using var batch = language.CreateDecodeBatch(1);
-                batch.Admit(prefill, sampling);
-                while (batch.ActiveCount > 0)
-                {
-                    tokens.AddRange(batch.Step().Select(s => s.Token));
-                }
-            }
+            var tokens = language.DecodeToEnd(prefill, sampling).Tokens;
 
             outputs.Add(([.. tokens], media[0].ToFloatArray()));
         }

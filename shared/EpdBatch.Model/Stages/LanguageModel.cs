@@ -208,6 +208,31 @@ public sealed class LanguageModel : IDisposable
         return results;
     }
 
+    /// <summary>
+    /// Decodes one prefilled sequence alone, to its end (a stop token or its <see cref="SamplingParams.MaxNewTokens"/>):
+    /// what the pipeline computes for an item, in one process with nothing batched beside it, so the reference its
+    /// runs are checked against. The first token is the prefill's; where it already ends the sequence, nothing is decoded.
+    /// </summary>
+    public GeneratedSequence DecodeToEnd(PrefillResult prefill, SamplingParams sampling)
+    {
+        var tokens = new List<int> { prefill.FirstToken };
+        var finish = FinishReason.After(prefill.FirstToken, 1, sampling);
+        if (finish is null)
+        {
+            using var batch = CreateDecodeBatch(1, prefill.PromptLength + sampling.MaxNewTokens);
+            batch.Admit(prefill, sampling);
+            while (batch.ActiveCount > 0)
+            {
+                foreach (var step in batch.Step())
+                {
+                    tokens.Add(step.Token);
+                    finish = step.FinishReason ?? finish;
+                }
+            }
+        }
+        return new GeneratedSequence(tokens, finish ?? throw new InvalidOperationException("the decode batch emptied before the sequence finished"));
+    }
+
     /// <summary>A decode batch of up to <paramref name="maxBatch"/> sequences of up to <paramref name="capacity"/> positions each.</summary>
     public DecodeBatch CreateDecodeBatch(int maxBatch, int? capacity = null) =>
         new(this, maxBatch, Math.Min(capacity ?? ContextLength, ContextLength));

@@ -53,21 +53,7 @@ internal static class InferRunner
             StopTokenIds = request.IgnoreEos ? [] : language.DefaultStopTokenIds.ToArray(),
         };
         using var prefill = language.Prefill([new PrefillRequest(promptIds, media, sampling)])[0];
-        var tokens = new List<int> { prefill.FirstToken };
-        var finish = FinishReason.After(prefill.FirstToken, 1, sampling);
-        if (finish is null)
-        {
-            using var batch = language.CreateDecodeBatch(1);
-            batch.Admit(prefill, sampling);
-            while (batch.ActiveCount > 0)
-            {
-                foreach (var step in batch.Step())
-                {
-                    tokens.Add(step.Token);
-                    finish = step.FinishReason ?? finish;
-                }
-            }
-        }
+        var (tokens, finish) = language.DecodeToEnd(prefill, sampling);
 
         if (request.DumpTensors is { } dumpPath)
         {
