@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.Options;
 using Polly;
 
@@ -20,6 +21,7 @@ public sealed class AzureBlobStore : IBlobStore
 {
     private readonly BlobServiceClient _service;
     private readonly ResiliencePipeline _pipeline;
+    private readonly int _blockSizeBytes;
 
     public AzureBlobStore(string connectionString, IOptions<EpdStorageOptions> options, TimeProvider timeProvider)
     {
@@ -31,6 +33,7 @@ public sealed class AzureBlobStore : IBlobStore
         clientOptions.Retry.NetworkTimeout = options.Value.BlobTryTimeout;
         _service = new BlobServiceClient(connectionString, clientOptions);
         _pipeline = StorageResilience.ForBlob(options.Value, timeProvider);
+        _blockSizeBytes = options.Value.BlobBlockSizeBytes;
     }
 
     /// <summary>The endpoint of the configured account, e.g. <c>http://127.0.0.1:10000/devstoreaccount1/</c>.</summary>
@@ -85,6 +88,15 @@ public sealed class AzureBlobStore : IBlobStore
             (Blob: blob, Content: content, Upload: upload),
             static (state, token) => state.Blob.UploadAsync(BinaryData.FromBytes(state.Content), state.Upload, token),
             ct);
+    }
+
+    public Task<BlobWriter> OpenWriteAsync(string uri, string contentType, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(contentType);
+        var location = Locate(uri);
+        var container = _service.GetBlobContainerClient(location.Container);
+        var blob = container.GetBlockBlobClient(RequireBlobName(uri, location));
+        return Task.FromResult<BlobWriter>(new BlockBlobWriter(this, container, blob, contentType, _blockSizeBytes));
     }
 
     public async Task<string> UploadFileAsync(string localPath, string container, string blobPath, CancellationToken ct)
@@ -173,10 +185,11 @@ public sealed class AzureBlobStore : IBlobStore
 
     private BlobLocation Locate(string uri) => BlobLocation.Parse(uri, _service.Uri, _service.AccountName);
 
-    private async Task UploadCreatingContainerAsync<TState>(
+    /// <summary>Runs <paramref name="upload"/> through the retry pipeline, creating the container and trying again where it is missing.</summary>
+    internal async Task UploadCreatingContainerAsync<TState>(
         BlobContainerClient container,
         TState state,
-        Func<TState, CancellationToken, Task<Response<BlobContentInfo>>> upload,
+        Func<TState, CancellationToken, Task> upload,
         CancellationToken ct)
     {
         var attempt = (Container: container, State: state, Upload: upload);

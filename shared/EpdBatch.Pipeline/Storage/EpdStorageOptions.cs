@@ -8,6 +8,13 @@ public sealed class EpdStorageOptions
     /// <summary>Values larger than this are split into chunks in Redis (a Redis string holds at most 512 MiB, and smaller parts keep one big value from stalling the connection).</summary>
     public int TensorChunkSizeBytes { get; set; } = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Azure mode: a blob written a piece at a time (the final <c>results.jsonl</c> and <c>errors.jsonl</c> of a job)
+    /// is uploaded in blocks of this size, one block buffered at a time per blob; a block blob holds at most 50,000
+    /// blocks, so 4 MiB blocks allow 195 GiB.
+    /// </summary>
+    public int BlobBlockSizeBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Root of the local-folder blob store in the embedded mode; the working folder where not set.</summary>
     public string? LocalRoot { get; set; }
 
@@ -45,6 +52,11 @@ public sealed class EpdStorageOptions
         if (TensorChunkSizeBytes is < 1024 or > 512 * 1024 * 1024)
         {
             failures.Add($"{SectionName}:{nameof(TensorChunkSizeBytes)} must be between 1024 and 536870912 (512 MiB), not {TensorChunkSizeBytes}.");
+        }
+
+        if (BlobBlockSizeBytes is < 1024 or > 256 * 1024 * 1024)
+        {
+            failures.Add($"{SectionName}:{nameof(BlobBlockSizeBytes)} must be between 1024 and 268435456 (256 MiB), not {BlobBlockSizeBytes}.");
         }
 
         if (MaxRetries is < 0 or > 20)

@@ -24,6 +24,13 @@ public interface IBlobStore
     /// <summary>Writes (or replaces) a blob, creating its container where missing.</summary>
     Task WriteAsync(string uri, ReadOnlyMemory<byte> content, string contentType, CancellationToken ct);
 
+    /// <summary>
+    /// Opens a blob to be written in one pass, a piece at a time, for content too large to hold in memory; the blob
+    /// is replaced only at <see cref="BlobWriter.CommitAsync"/> (a block blob's block list committed; a local file
+    /// renamed into place), so a writer that fails or dies mid-way leaves no partly written blob behind.
+    /// </summary>
+    Task<BlobWriter> OpenWriteAsync(string uri, string contentType, CancellationToken ct);
+
     /// <summary>Uploads a local file to <paramref name="container"/>/<paramref name="blobPath"/>; returns the blob's URI.</summary>
     Task<string> UploadFileAsync(string localPath, string container, string blobPath, CancellationToken ct);
 

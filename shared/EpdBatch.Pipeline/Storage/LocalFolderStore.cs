@@ -53,21 +53,20 @@ public sealed class LocalFolderStore : IBlobStore
 
     public async Task WriteAsync(string uri, ReadOnlyMemory<byte> content, string contentType, CancellationToken ct)
     {
+        await using var writer = await OpenWriteAsync(uri, contentType, ct);
+        await writer.WriteAsync(content, ct);
+        await writer.CommitAsync(ct);
+    }
+
+    public Task<BlobWriter> OpenWriteAsync(string uri, string contentType, CancellationToken ct)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(contentType);
         var path = Resolve(uri);
+        ct.ThrowIfCancellationRequested();
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
 
-        // Write beside and rename, so that a reader never sees half a file.
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            await File.WriteAllBytesAsync(temporary, content, ct);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        // Written beside and renamed, so that a reader never sees half a file.
+        return Task.FromResult<BlobWriter>(new LocalFileWriter(path));
     }
 
     public async Task<string> UploadFileAsync(string localPath, string container, string blobPath, CancellationToken ct)
@@ -77,7 +76,7 @@ public sealed class LocalFolderStore : IBlobStore
         ArgumentException.ThrowIfNullOrWhiteSpace(blobPath);
         var target = Resolve($"{container.Trim('/')}/{blobPath.TrimStart('/')}");
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        var temporary = $"{target}.{Guid.NewGuid():N}.tmp";
+        var temporary = LocalFileWriter.TemporaryPathFor(target);
         try
         {
             await using (var source = new FileStream(localPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))

@@ -13,6 +13,11 @@ public sealed class FailingBlobStore(IBlobStore inner, string failingFileName) :
             ? throw new UnauthorizedAccessException($"Writing {uri} is not allowed.")
             : inner.WriteAsync(uri, content, contentType, ct);
 
+    public Task<BlobWriter> OpenWriteAsync(string uri, string contentType, CancellationToken ct) =>
+        uri.EndsWith("/" + failingFileName, StringComparison.Ordinal)
+            ? throw new UnauthorizedAccessException($"Writing {uri} is not allowed.")
+            : inner.OpenWriteAsync(uri, contentType, ct);
+
     public Task<string> UploadFileAsync(string localPath, string container, string blobPath, CancellationToken ct) =>
         inner.UploadFileAsync(localPath, container, blobPath, ct);
 

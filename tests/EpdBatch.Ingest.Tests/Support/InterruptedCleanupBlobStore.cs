@@ -20,6 +20,8 @@ public sealed class InterruptedCleanupBlobStore(IBlobStore inner) : IBlobStore
 
     public Task WriteAsync(string uri, ReadOnlyMemory<byte> content, string contentType, CancellationToken ct) => inner.WriteAsync(uri, content, contentType, ct);
 
+    public Task<BlobWriter> OpenWriteAsync(string uri, string contentType, CancellationToken ct) => inner.OpenWriteAsync(uri, contentType, ct);
+
     public Task<string> UploadFileAsync(string localPath, string container, string blobPath, CancellationToken ct) =>
         inner.UploadFileAsync(localPath, container, blobPath, ct);
 
