@@ -152,6 +152,28 @@ public abstract class JobStoreContract
     }
 
     [Test]
+    public async Task Outcome_pages_come_in_index_order_one_range_of_indices_each()
+    {
+        var job = NewJob();
+        await Store.CreateAsync(job, CancellationToken.None);
+        // Recorded out of order, with gaps (a retry job keeps the indices of the job it retries), far apart too.
+        int[] indices = [25, 9, 0, 11, 4_000, 2, 10, 5, 1];
+        foreach (var index in indices)
+        {
+            await Store.RecordOutcomeAsync(job.Id, index % 2 == 0 ? Failed(index) : Completed(index, tokens: index % 7), true, CancellationToken.None);
+        }
+
+        var pages = await Store.ReadOutcomePagesAsync(job.Id, 5, CancellationToken.None).ToListAsync();
+
+        Assert.That(pages.Select(p => p.Select(o => o.Index)), Is.EqualTo(new[] { new[] { 0, 1, 2 }, [5, 9], [10, 11], [25], [4_000] }));
+        var all = await Store.ReadOutcomesAsync(job.Id, CancellationToken.None);
+        Assert.That(pages.SelectMany(p => p).Select(o => (o.Index, o.Result?.Tokens.Count, o.Error)), Is.EqualTo(all.Select(o => (o.Index, o.Result?.Tokens.Count, o.Error))));
+        Assert.That(pages.SelectMany(p => p).Single(o => o.Index == 9).Result!.Timings, Is.EqualTo(StageTimings.None.WithEncode(1, 2)));
+        Assert.That(await Store.ReadOutcomePagesAsync(job.Id, 10_000, CancellationToken.None).ToListAsync(), Has.Count.EqualTo(1));
+        Assert.That(await Store.ReadOutcomePagesAsync(NewJob().Id, 5, CancellationToken.None).ToListAsync(), Is.Empty, "no job, no page");
+    }
+
+    [Test]
     public async Task A_flush_commits_only_from_the_position_it_started_at()
     {
         var job = NewJob();

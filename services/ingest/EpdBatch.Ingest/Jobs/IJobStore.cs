@@ -57,8 +57,16 @@ public interface IJobStore
     /// <summary>Outcomes in the order they were recorded, from position <paramref name="start"/>.</summary>
     Task<IReadOnlyList<ItemOutcome>> ReadOutcomeLogAsync(string jobId, long start, int count, CancellationToken ct);
 
-    /// <summary>Every outcome, ordered by item index.</summary>
+    /// <summary>Every outcome, ordered by item index, all at once: for small jobs; <see cref="ReadOutcomePagesAsync"/> reads any job.</summary>
     Task<IReadOnlyList<ItemOutcome>> ReadOutcomesAsync(string jobId, CancellationToken ct);
+
+    /// <summary>
+    /// Every outcome, ordered by item index, a page at a time, so that a reader holds one page and not the job:
+    /// page <c>k</c> holds the outcomes whose index lies in [<c>k</c> × <paramref name="pageSize"/>, (<c>k</c> + 1) ×
+    /// <paramref name="pageSize"/>), and a range without outcomes gives no page. Outcomes recorded once the read
+    /// has begun may be left out.
+    /// </summary>
+    IAsyncEnumerable<IReadOnlyList<ItemOutcome>> ReadOutcomePagesAsync(string jobId, int pageSize, CancellationToken ct);
 
     /// <summary>Records that a part file holding the log's outcomes up to <paramref name="flushed"/> was written, if none was since <paramref name="expected"/>.</summary>
     Task<bool> CommitFlushAsync(string jobId, long expected, long flushed, CancellationToken ct);

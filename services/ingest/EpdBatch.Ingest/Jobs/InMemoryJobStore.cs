@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EpdBatch.Ingest.Manifest;
 
 namespace EpdBatch.Ingest.Jobs;
@@ -192,6 +193,41 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
             IReadOnlyList<ItemOutcome> outcomes = Find(jobId)?.Outcomes.Values.OrderBy(o => o.Index).ToList() ?? [];
             return Task.FromResult(outcomes);
         }
+    }
+
+    public async IAsyncEnumerable<IReadOnlyList<ItemOutcome>> ReadOutcomePagesAsync(string jobId, int pageSize, [EnumeratorCancellation] CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        int[] indices;
+        lock (_lock)
+        {
+            indices = Find(jobId)?.Outcomes.Keys.ToArray() ?? [];
+        }
+
+        Array.Sort(indices);
+        var next = 0;
+        while (next < indices.Length)
+        {
+            ct.ThrowIfCancellationRequested();
+            var end = (indices[next] / pageSize + 1L) * pageSize;
+            var page = new List<ItemOutcome>();
+            lock (_lock)
+            {
+                if (Find(jobId) is not { } data)
+                {
+                    break;
+                }
+
+                for (; next < indices.Length && indices[next] < end; next++)
+                {
+                    page.Add(data.Outcomes[indices[next]]);
+                }
+            }
+
+            yield return page;
+        }
+
+        await Task.CompletedTask;
     }
 
     public Task<bool> CommitFlushAsync(string jobId, long expected, long flushed, CancellationToken ct)

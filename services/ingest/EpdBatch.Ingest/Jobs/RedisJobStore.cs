@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -256,6 +257,49 @@ public sealed class RedisJobStore : IJobStore
         return outcomes;
     }
 
+    public async IAsyncEnumerable<IReadOnlyList<ItemOutcome>> ReadOutcomePagesAsync(string jobId, int pageSize, [EnumeratorCancellation] CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+
+        // The hash is keyed by index but keeps no order. The log holds the same indices (one script writes both), a
+        // few bytes each: one pass over it gives their count and the highest, and the hash is then read a window of
+        // consecutive indices at a time, one HMGET a page. An index without an outcome (an item still running, or
+        // one that a retry job does not hold) comes back empty and costs a few bytes.
+        var (count, highest) = await ScanLogAsync(jobId, ct);
+        var fields = new RedisValue[(int)Math.Min(pageSize, highest + 1L)];
+        long seen = 0;
+        for (long start = 0; start <= highest && seen < count; start += pageSize)
+        {
+            ct.ThrowIfCancellationRequested();
+            var window = (int)Math.Min(pageSize, highest - start + 1);
+            if (window < fields.Length)
+            {
+                fields = new RedisValue[window];
+            }
+
+            for (var i = 0; i < window; i++)
+            {
+                fields[i] = start + i;
+            }
+
+            var values = await Db.HashGetAsync(OutcomesKey(jobId), fields);
+            var page = new List<ItemOutcome>(window);
+            foreach (var value in values)
+            {
+                if (!value.IsNull)
+                {
+                    page.Add(JsonSerializer.Deserialize<ItemOutcome>(((ReadOnlyMemory<byte>)value).Span, IngestJson.Store)!);
+                }
+            }
+
+            seen += page.Count;
+            if (page.Count > 0)
+            {
+                yield return page;
+            }
+        }
+    }
+
     public async Task<bool> CommitFlushAsync(string jobId, long expected, long flushed, CancellationToken ct) =>
         (int)await Db.ScriptEvaluateAsync(FlushScript, [JobKey(jobId)], [expected, flushed]) == 1;
 
@@ -281,6 +325,28 @@ public sealed class RedisJobStore : IJobStore
         }
 
         await transaction.ExecuteAsync();
+    }
+
+    /// <summary>How many indices the completion log holds, and the highest (-1 where none), read a chunk at a time.</summary>
+    private async Task<(long Count, long Highest)> ScanLogAsync(string jobId, CancellationToken ct)
+    {
+        const int Chunk = 10_000;
+        long count = 0, highest = -1;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var indices = await Db.ListRangeAsync(LogKey(jobId), count, count + Chunk - 1);
+            foreach (var index in indices)
+            {
+                highest = Math.Max(highest, (long)index);
+            }
+
+            count += indices.Length;
+            if (indices.Length < Chunk)
+            {
+                return (count, highest);
+            }
+        }
     }
 
     private static IEnumerable<(string Field, string Value)> ToFields(JobRecord job)
