@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EpdBatch.ExportBench;
@@ -52,25 +54,27 @@ var outputUri = blob == "local" ? "out" : $"az://epd-export-bench/{run}";
 
 try
 {
-    var createdAt = DateTimeOffset.UtcNow;
+    // A fixed job id and fixed times, so that two runs (of two versions of the exporter) write the same bytes.
+    var createdAt = new DateTimeOffset(2026, 11, 25, 2, 0, 0, TimeSpan.Zero);
     var job = new JobRecord
     {
-        Id = run,
+        Id = "exportbench",
         State = JobState.InProgress,
         ManifestUri = "az://in/manifest.jsonl",
         OutputUri = outputUri,
         Model = "llava-bench",
         DefaultMaxTokens = 64,
-        IdempotencyKey = run,
+        IdempotencyKey = "exportbench",
         CreatedAt = createdAt,
         StateTimes = new Dictionary<JobState, DateTimeOffset> { [JobState.Validating] = createdAt, [JobState.InProgress] = createdAt },
     };
     await store.CreateAsync(job, CancellationToken.None);
+    var jobId = job.Id;
 
     var clock = Stopwatch.StartNew();
-    await SyntheticOutcomes.RecordAsync(store, run, outcomes, failedEvery, createdAt);
-    await store.SetValidatedAsync(run, outcomes, outcomes, "native", CancellationToken.None);
-    job = (await store.GetAsync(run, CancellationToken.None))!;
+    await SyntheticOutcomes.RecordAsync(store, jobId, outcomes, failedEvery, createdAt);
+    await store.SetValidatedAsync(jobId, outcomes, outcomes, "native", CancellationToken.None);
+    job = (await store.GetAsync(jobId, CancellationToken.None))!;
     Console.WriteLine($"recorded {outcomes} outcomes ({job.Completed} completed, {job.Failed} failed) in {clock.Elapsed.TotalSeconds:F1} s");
 
     var exporter = new JobExporter(store, blobs, ingestOptions, NullLogger<JobExporter>.Instance);
@@ -88,23 +92,29 @@ try
     clock.Restart();
     using (var sampler = new ManagedHeapSampler())
     {
-        await exporter.ExportAsync(job, JobState.Completed, DateTimeOffset.UtcNow, CancellationToken.None);
+        await exporter.ExportAsync(job, JobState.Completed, createdAt.AddHours(1), CancellationToken.None);
         clock.Stop();
         var peak = sampler.Stop();
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var gen2 = GC.CollectionCount(2) - gen2Before;
         var hwm = ProcStatusKb("VmHWM:");
 
-        long resultsBytes = (await blobs.ReadAsync(job.OutputFolder + JobExporter.ResultsFile, CancellationToken.None)).LongLength;
-        long errorsBytes = (await blobs.ReadAsync(job.OutputFolder + JobExporter.ErrorsFile, CancellationToken.None)).LongLength;
+        var results = await blobs.ReadAsync(job.OutputFolder + JobExporter.ResultsFile, CancellationToken.None);
+        var errors = await blobs.ReadAsync(job.OutputFolder + JobExporter.ErrorsFile, CancellationToken.None);
+        // The summary names the output folder, which differs per run: left out of its hash.
+        var summary = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(await blobs.ReadAsync(job.OutputFolder + JobExporter.SummaryFile, CancellationToken.None))
+            .Replace(job.OutputFolder, "<output>", StringComparison.Ordinal));
         var figures = new JsonObject
         {
             ["outcomes"] = outcomes,
             ["completed"] = job.Completed,
             ["failed"] = job.Failed,
             ["blob"] = blob,
-            ["results_jsonl_bytes"] = resultsBytes,
-            ["errors_jsonl_bytes"] = errorsBytes,
+            ["results_jsonl_bytes"] = results.LongLength,
+            ["errors_jsonl_bytes"] = errors.LongLength,
+            ["results_sha256"] = Convert.ToHexStringLower(SHA256.HashData(results)),
+            ["errors_sha256"] = Convert.ToHexStringLower(SHA256.HashData(errors)),
+            ["summary_sha256"] = Convert.ToHexStringLower(SHA256.HashData(summary)),
             ["export_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2),
             ["managed_heap_baseline_mib"] = Mib(baseline),
             ["managed_heap_peak_mib"] = Mib(peak.PeakBytes),

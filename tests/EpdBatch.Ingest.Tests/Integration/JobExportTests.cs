@@ -38,7 +38,8 @@ public class JobExportTests(bool distributed)
         if (distributed)
         {
             _store = new RedisJobStore(s_redis.Value, _options);
-            _blobs = new AzureBlobStore(TestServers.Blob, Options.Create(new EpdStorageOptions()), TimeProvider.System);
+            // Small blocks, so that each final file is many staged blocks and one commit.
+            _blobs = new AzureBlobStore(TestServers.Blob, Options.Create(new EpdStorageOptions { BlobBlockSizeBytes = 64 * 1024 }), TimeProvider.System);
             _output = $"az://{TestRun.Name("export")}/runs";
         }
         else
@@ -108,6 +109,28 @@ public class JobExportTests(bool distributed)
 
         Assert.That(first.Keys, Is.EqualTo(new[] { "errors.jsonl", "results.jsonl", "summary.json" }));
         Assert.That(second, Is.EqualTo(first));
+    }
+
+    [Test]
+    public async Task An_export_cut_short_leaves_the_final_files_as_they_were()
+    {
+        var (job, _) = await RecordGoldenJobAsync();
+        var exporter = new JobExporter(_store, _blobs, _options, NullLogger<JobExporter>.Instance);
+        await exporter.FlushAsync(job, CancellationToken.None);
+        job = (await _store.GetAsync(job.Id, CancellationToken.None))!;
+        // results.jsonl's connection is lost at its third page, after two pages (hundreds of KB) went out.
+        var cutShort = new JobExporter(_store, new FailingBlobStore(_blobs, JobExporter.ResultsFile, piecesBeforeFailure: 2), _options, NullLogger<JobExporter>.Instance);
+
+        Assert.ThrowsAsync<IOException>(() => cutShort.ExportAsync(job, JobState.Completed, s_t0.AddHours(1), CancellationToken.None));
+        Assert.That(await ListAsync(job), Is.EqualTo(new[] { "errors.partial-0001.jsonl", "results.partial-0001.jsonl" }), "no final file, and the parts kept");
+        Assert.That(TemporaryFiles(), Is.Empty);
+
+        await exporter.ExportAsync(job, JobState.Completed, s_t0.AddHours(1), CancellationToken.None);
+        var exported = await ReadAllAsync(job);
+        Assert.ThrowsAsync<IOException>(() => cutShort.ExportAsync(job, JobState.Completed, s_t0.AddHours(2), CancellationToken.None));
+
+        Assert.That(await ReadAllAsync(job), Is.EqualTo(exported), "the previous final files, whole");
+        Assert.That(TemporaryFiles(), Is.Empty);
     }
 
     /// <summary>
@@ -232,6 +255,9 @@ public class JobExportTests(bool distributed)
 
         return files;
     }
+
+    /// <summary>The local store's temporary files (its listings skip them); Azure's uncommitted blocks are never listed.</summary>
+    private string[] TemporaryFiles() => _localRoot is null ? [] : Directory.GetFiles(_localRoot, "*.tmp", SearchOption.AllDirectories);
 
     private static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
 }

@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using EpdBatch.Contracts;
 using EpdBatch.Ingest.Jobs;
 using EpdBatch.Pipeline;
 using EpdBatch.Pipeline.Storage;
@@ -25,6 +23,15 @@ namespace EpdBatch.Ingest.Coordination;
 /// one committed part. The final files are made from the store, not from the parts, and are written before any part
 /// is deleted; the job leaves its finalizing (or cancelling) state only after both. A replica that dies in between
 /// leaves final files and some parts, and the next driver writes the same final files again and deletes what is left.
+/// <para>
+/// The final files stream, so that a job of millions of items costs the ingest a page and not the job: the outcomes
+/// are read from the store a page of indices at a time (<see cref="IJobStore.ReadOutcomePagesAsync"/>), each page's
+/// lines go straight to the two blobs being written (<see cref="IBlobStore.OpenWriteAsync"/>), and the summary's
+/// figures are gathered on the way (<see cref="JobSummary"/>; its queue-wait percentiles keep 24 bytes per completed
+/// item). <c>results.jsonl</c> and <c>errors.jsonl</c> are committed only after their last page (a block list, a
+/// temporary file renamed), <c>summary.json</c> after both: an export that fails or dies mid-way leaves no partly
+/// written final file, only the previous files or none, and the next pass writes the same bytes.
+/// </para>
 /// </remarks>
 internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<IngestOptions> options, ILogger<JobExporter> logger)
 {
@@ -34,6 +41,9 @@ internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<In
     private const string JsonLines = "application/x-ndjson";
     private const string PartInfix = ".partial-";
     private const int MaxOutcomesPerPart = 10_000;
+
+    /// <summary>Outcomes (by index range) read, rendered and written at a time by the final export: about a megabyte of lines.</summary>
+    private const int ExportPageSize = 1_000;
 
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -47,7 +57,9 @@ internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<In
         }
 
         var outcomes = await store.ReadOutcomeLogAsync(job.Id, job.Flushed, (int)Math.Min(logged - job.Flushed, MaxOutcomesPerPart), ct);
-        var (results, errors) = Render(job, outcomes);
+        var results = new ArrayBufferWriter<byte>();
+        var errors = new ArrayBufferWriter<byte>();
+        Render(job, outcomes, results, errors);
         var part = (job.Parts + 1).ToString("D4", CultureInfo.InvariantCulture);
         // An empty file is written for neither kind. A rewrite of an uncommitted part holds a superset of its
         // outcomes, so it never leaves a stale file of that number behind.
@@ -67,12 +79,33 @@ internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<In
     /// <summary>Writes the final files, then deletes the parts; <paramref name="finalState"/> and <paramref name="finishedAt"/> go into the summary.</summary>
     public async Task ExportAsync(JobRecord job, JobState finalState, DateTimeOffset finishedAt, CancellationToken ct)
     {
-        var outcomes = await store.ReadOutcomesAsync(job.Id, ct);
-        var (results, errors) = Render(job, outcomes);
-        await blobs.WriteAsync(job.OutputFolder + ResultsFile, results.WrittenMemory, JsonLines, ct);
-        await blobs.WriteAsync(job.OutputFolder + ErrorsFile, errors.WrittenMemory, JsonLines, ct);
-        var summary = BuildSummary(job, finalState, finishedAt, outcomes, options.Value);
-        await blobs.WriteAsync(job.OutputFolder + SummaryFile, Encoding.UTF8.GetBytes(summary.ToJsonString(s_indented) + "\n"), "application/json", ct);
+        var summary = new JobSummary(job.Completed);
+        await using (var results = await blobs.OpenWriteAsync(job.OutputFolder + ResultsFile, JsonLines, ct))
+        await using (var errors = await blobs.OpenWriteAsync(job.OutputFolder + ErrorsFile, JsonLines, ct))
+        {
+            var resultLines = new ArrayBufferWriter<byte>();
+            var errorLines = new ArrayBufferWriter<byte>();
+            await foreach (var page in store.ReadOutcomePagesAsync(job.Id, ExportPageSize, ct))
+            {
+                Render(job, page, resultLines, errorLines);
+                foreach (var outcome in page)
+                {
+                    summary.Add(outcome);
+                }
+
+                await results.WriteAsync(resultLines.WrittenMemory, ct);
+                await errors.WriteAsync(errorLines.WrittenMemory, ct);
+                resultLines.ResetWrittenCount();
+                errorLines.ResetWrittenCount();
+            }
+
+            // Committed only once every page is written: an export cut short leaves the final files as they were.
+            await results.CommitAsync(ct);
+            await errors.CommitAsync(ct);
+        }
+
+        var json = summary.ToJson(job, finalState, finishedAt, options.Value);
+        await blobs.WriteAsync(job.OutputFolder + SummaryFile, Encoding.UTF8.GetBytes(json.ToJsonString(s_indented) + "\n"), "application/json", ct);
         await DeletePartsAsync(job, ct);
     }
 
@@ -109,10 +142,8 @@ internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<In
         }
     }
 
-    private static (ArrayBufferWriter<byte> Results, ArrayBufferWriter<byte> Errors) Render(JobRecord job, IReadOnlyList<ItemOutcome> outcomes)
+    private static void Render(JobRecord job, IReadOnlyList<ItemOutcome> outcomes, IBufferWriter<byte> results, IBufferWriter<byte> errors)
     {
-        var results = new ArrayBufferWriter<byte>();
-        var errors = new ArrayBufferWriter<byte>();
         foreach (var outcome in outcomes)
         {
             if (outcome.Completed)
@@ -124,105 +155,5 @@ internal sealed class JobExporter(IJobStore store, IBlobStore blobs, IOptions<In
                 OutputLines.WriteError(errors, outcome);
             }
         }
-
-        return (results, errors);
-    }
-
-    internal static JsonObject BuildSummary(JobRecord job, JobState finalState, DateTimeOffset finishedAt, IReadOnlyList<ItemOutcome> outcomes, IngestOptions options)
-    {
-        var completed = outcomes.Where(static o => o.Completed).ToList();
-        var failed = outcomes.Count - completed.Count;
-        var promptTokens = completed.Sum(static o => (long)o.Result!.PromptTokens);
-        var completionTokens = completed.Sum(static o => (long)o.Result!.Tokens.Count);
-        var started = job.StateTimes.TryGetValue(JobState.InProgress, out var inProgress) ? inProgress : (DateTimeOffset?)null;
-        var wall = (finishedAt - job.CreatedAt).TotalSeconds;
-        var processing = started is { } s ? (finishedAt - s).TotalSeconds : 0;
-
-        var timestamps = new JsonObject();
-        foreach (var (state, at) in job.StateTimes.OrderBy(static p => p.Value))
-        {
-            timestamps[JobStateMachine.Name(state)] = at.ToString("O", CultureInfo.InvariantCulture);
-        }
-
-        timestamps[JobStateMachine.Name(finalState)] = finishedAt.ToString("O", CultureInfo.InvariantCulture);
-        var timings = completed.Select(static o => o.Result!.Timings).ToList();
-        return new JsonObject
-        {
-            ["job_id"] = job.Id,
-            ["state"] = JobStateMachine.Name(finalState),
-            ["model"] = job.Model,
-            ["manifest"] = SecretRedactor.Redact(job.ManifestUri),
-            ["output"] = SecretRedactor.Redact(job.OutputFolder),
-            ["format"] = job.Format,
-            ["error"] = job.ErrorCode is null ? null : new JsonObject { ["code"] = job.ErrorCode, ["message"] = SecretRedactor.Redact(job.ErrorMessage) },
-            ["request_counts"] = new JsonObject
-            {
-                ["total"] = Math.Max(job.Total, outcomes.Count),
-                ["completed"] = completed.Count,
-                ["failed"] = failed,
-                ["invalid_lines"] = outcomes.Count(static o => o.Error is { Stage: PipelineStages.Ingest } e && e.Code != JobCoordinator.CancelledCode),
-                ["cancelled"] = outcomes.Count(static o => o.Error?.Code == JobCoordinator.CancelledCode),
-            },
-            ["tokens"] = new JsonObject
-            {
-                ["prompt"] = promptTokens,
-                ["completion"] = completionTokens,
-                ["total"] = promptTokens + completionTokens,
-            },
-            ["created_at"] = job.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
-            ["finished_at"] = finishedAt.ToString("O", CultureInfo.InvariantCulture),
-            ["timestamps"] = timestamps,
-            ["wall_time_seconds"] = Math.Round(wall, 3),
-            ["processing_seconds"] = Math.Round(processing, 3),
-            ["items_per_second"] = wall > 0 ? Math.Round(completed.Count / wall, 3) : 0,
-            ["stages"] = new JsonObject
-            {
-                [PipelineStages.Encoder] = StageStats(timings, static t => t.EncodeBusyMs, static t => t.EncodeQueueMs),
-                [PipelineStages.Prefill] = StageStats(timings, static t => t.PrefillBusyMs, static t => t.PrefillQueueMs),
-                [PipelineStages.Decoder] = StageStats(timings, static t => t.DecodeBusyMs, static t => t.DecodeQueueMs),
-            },
-            ["configuration"] = new JsonObject
-            {
-                ["strict"] = job.Strict,
-                ["default_max_tokens"] = job.DefaultMaxTokens,
-                ["idempotency_key"] = job.IdempotencyKey,
-                ["schedule"] = job.Schedule,
-                ["scheduled_for"] = job.ScheduledFor?.ToString("O", CultureInfo.InvariantCulture),
-                ["max_line_bytes"] = options.MaxLineBytes,
-                ["max_items_per_job"] = options.MaxItemsPerJob,
-                ["max_images_per_item"] = options.MaxImagesPerItem,
-                ["max_tokens_limit"] = options.MaxTokensLimit,
-                ["max_prompt_chars"] = options.MaxPromptChars,
-            },
-            ["retry_of"] = job.RetryOf,
-            ["retried_by"] = job.RetriedBy,
-            ["parts"] = job.Parts,
-        };
-    }
-
-    private static JsonObject StageStats(List<StageTimings> timings, Func<StageTimings, double?> busy, Func<StageTimings, double?> queue)
-    {
-        var busyValues = timings.Select(busy).OfType<double>().ToList();
-        var queueValues = timings.Select(queue).OfType<double>().Order().ToList();
-        return new JsonObject
-        {
-            ["items"] = busyValues.Count,
-            ["busy_ms_total"] = Math.Round(busyValues.Sum(), 3),
-            ["busy_ms_mean"] = busyValues.Count == 0 ? null : Math.Round(busyValues.Average(), 3),
-            ["queue_wait_ms_p50"] = Percentile(queueValues, 0.50),
-            ["queue_wait_ms_p95"] = Percentile(queueValues, 0.95),
-        };
-    }
-
-    /// <summary>Nearest-rank percentile of sorted values; null where there are none.</summary>
-    internal static double? Percentile(IReadOnlyList<double> sorted, double p)
-    {
-        if (sorted.Count == 0)
-        {
-            return null;
-        }
-
-        var rank = (int)Math.Ceiling(p * sorted.Count);
-        return Math.Round(sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)], 3);
     }
 }
