@@ -27,6 +27,7 @@ internal sealed class JobDriver(
 {
     private const int StoreBatch = 256;
     private const int DropBatch = 512;
+    private const int OutcomePage = 1_000;
 
     private readonly IngestOptions _options = options.Value;
 
@@ -201,7 +202,7 @@ internal sealed class JobDriver(
             return;
         }
 
-        var completed = (await store.ReadOutcomesAsync(source.Id, ct)).Where(static o => o.Completed).Select(static o => o.Index).ToHashSet();
+        var completed = await OutcomeIndicesAsync(source.Id, static o => o.Completed, ct);
         var items = 0;
         for (var start = 0; start < source.Items; start += StoreBatch)
         {
@@ -321,7 +322,7 @@ internal sealed class JobDriver(
 
     private async Task DropRemainingAsync(JobRecord job, DateTimeOffset now, CancellationToken ct)
     {
-        var terminal = (await store.ReadOutcomesAsync(job.Id, ct)).Select(static o => o.Index).ToHashSet();
+        var terminal = await OutcomeIndicesAsync(job.Id, static _ => true, ct);
         for (var start = 0; start < job.Items; start += DropBatch)
         {
             var page = await store.GetItemsAsync(job.Id, start, DropBatch, ct);
@@ -343,6 +344,24 @@ internal sealed class JobDriver(
 
             await Task.WhenAll(drops);
         }
+    }
+
+    /// <summary>The indices of the job's outcomes that <paramref name="which"/> picks, read a page at a time: a few bytes an item, not its outcome.</summary>
+    private async Task<HashSet<int>> OutcomeIndicesAsync(string jobId, Func<ItemOutcome, bool> which, CancellationToken ct)
+    {
+        var indices = new HashSet<int>();
+        await foreach (var page in store.ReadOutcomePagesAsync(jobId, OutcomePage, ct))
+        {
+            foreach (var outcome in page)
+            {
+                if (which(outcome))
+                {
+                    indices.Add(outcome.Index);
+                }
+            }
+        }
+
+        return indices;
     }
 
     private async Task FlushAllAsync(string jobId, CancellationToken ct)

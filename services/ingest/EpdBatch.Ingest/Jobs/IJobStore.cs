@@ -57,9 +57,6 @@ public interface IJobStore
     /// <summary>Outcomes in the order they were recorded, from position <paramref name="start"/>.</summary>
     Task<IReadOnlyList<ItemOutcome>> ReadOutcomeLogAsync(string jobId, long start, int count, CancellationToken ct);
 
-    /// <summary>Every outcome, ordered by item index, all at once: for small jobs; <see cref="ReadOutcomePagesAsync"/> reads any job.</summary>
-    Task<IReadOnlyList<ItemOutcome>> ReadOutcomesAsync(string jobId, CancellationToken ct);
-
     /// <summary>
     /// Every outcome, ordered by item index, a page at a time, so that a reader holds one page and not the job:
     /// page <c>k</c> holds the outcomes whose index lies in [<c>k</c> × <paramref name="pageSize"/>, (<c>k</c> + 1) ×

@@ -186,15 +186,6 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
         }
     }
 
-    public Task<IReadOnlyList<ItemOutcome>> ReadOutcomesAsync(string jobId, CancellationToken ct)
-    {
-        lock (_lock)
-        {
-            IReadOnlyList<ItemOutcome> outcomes = Find(jobId)?.Outcomes.Values.OrderBy(o => o.Index).ToList() ?? [];
-            return Task.FromResult(outcomes);
-        }
-    }
-
     public async IAsyncEnumerable<IReadOnlyList<ItemOutcome>> ReadOutcomePagesAsync(string jobId, int pageSize, [EnumeratorCancellation] CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);

@@ -245,18 +245,6 @@ public sealed class RedisJobStore : IJobStore
         return values.Select(v => JsonSerializer.Deserialize<ItemOutcome>(v.ToString(), IngestJson.Store)!).ToList();
     }
 
-    public async Task<IReadOnlyList<ItemOutcome>> ReadOutcomesAsync(string jobId, CancellationToken ct)
-    {
-        var outcomes = new List<ItemOutcome>();
-        await foreach (var entry in Db.HashScanAsync(OutcomesKey(jobId), pageSize: 1000).WithCancellation(ct))
-        {
-            outcomes.Add(JsonSerializer.Deserialize<ItemOutcome>(entry.Value.ToString(), IngestJson.Store)!);
-        }
-
-        outcomes.Sort(static (a, b) => a.Index.CompareTo(b.Index));
-        return outcomes;
-    }
-
     public async IAsyncEnumerable<IReadOnlyList<ItemOutcome>> ReadOutcomePagesAsync(string jobId, int pageSize, [EnumeratorCancellation] CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
