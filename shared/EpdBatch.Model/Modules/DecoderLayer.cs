@@ -1,5 +1,6 @@
 using EpdBatch.Model.Config;
 using TorchSharp;
+using static EpdBatch.Model.Runtime.Scalars;
 using static TorchSharp.torch;
 
 namespace EpdBatch.Model.Modules;
@@ -27,16 +28,16 @@ internal sealed class DecoderLayer : nn.Module
     public Tensor Prefill(Tensor x, Tensor cos, Tensor sin, Tensor mask, out Tensor keys, out Tensor values)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.Prefill(input_layernorm.Forward(x), cos, sin, mask, out keys, out values);
+        var h = x.add(self_attn.Prefill(input_layernorm.Forward(x), cos, sin, mask, out keys, out values), One);
         keys.MoveToOuterDisposeScope();
         values.MoveToOuterDisposeScope();
-        return (h + mlp.Forward(post_attention_layernorm.Forward(h))).MoveToOuterDisposeScope();
+        return h.add(mlp.Forward(post_attention_layernorm.Forward(h)), One).MoveToOuterDisposeScope();
     }
 
     public Tensor Decode(Tensor x, Tensor cos, Tensor sin, Tensor mask, Tensor keyCache, Tensor valueCache, Tensor rows, Tensor positions, long keyLength)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.Decode(input_layernorm.Forward(x), cos, sin, mask, keyCache, valueCache, rows, positions, keyLength);
-        return (h + mlp.Forward(post_attention_layernorm.Forward(h))).MoveToOuterDisposeScope();
+        var h = x.add(self_attn.Decode(input_layernorm.Forward(x), cos, sin, mask, keyCache, valueCache, rows, positions, keyLength), One);
+        return h.add(mlp.Forward(post_attention_layernorm.Forward(h)), One).MoveToOuterDisposeScope();
     }
 }

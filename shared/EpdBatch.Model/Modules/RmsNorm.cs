@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using static EpdBatch.Model.Runtime.Scalars;
 using static TorchSharp.torch;
 
 namespace EpdBatch.Model.Modules;
@@ -23,8 +24,9 @@ internal sealed class RmsNorm : nn.Module
     {
         using var scope = NewDisposeScope();
         var x32 = x.to(ScalarType.Float32);
-        var variance = x32.pow(2).mean([-1L], keepdim: true);
-        var normed = (x32 * rsqrt(variance + _eps)).to(x.dtype);
+        using var eps = _eps.ToScalar();
+        var variance = x32.pow(Two).mean([-1L], keepdim: true);
+        var normed = (x32 * rsqrt(variance.add(eps, One))).to(x.dtype);
         return (weight * normed).MoveToOuterDisposeScope();
     }
 }

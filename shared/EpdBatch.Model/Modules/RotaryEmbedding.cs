@@ -1,4 +1,5 @@
 using TorchSharp;
+using static EpdBatch.Model.Runtime.Scalars;
 using static TorchSharp.torch;
 
 namespace EpdBatch.Model.Modules;
@@ -12,9 +13,11 @@ internal sealed class RotaryEmbedding : IDisposable
     public RotaryEmbedding(int headDim, int maxPositions, double theta, ScalarType dtype, Device device)
     {
         using var scope = NewDisposeScope();
-        var exponents = arange(0, headDim, 2, ScalarType.Int64).to(ScalarType.Float32) / headDim;
+        using var dim = headDim.ToScalar();
+        using var positionCount = maxPositions.ToScalar();
+        var exponents = arange(Zero, dim, Two, ScalarType.Int64).to(ScalarType.Float32).div(dim);
         var invFreq = pow(tensor(theta, ScalarType.Float32), exponents).reciprocal();  // [head_dim / 2]
-        var positions = arange(maxPositions, ScalarType.Int64).to(ScalarType.Float32);
+        var positions = arange(Zero, positionCount, One, ScalarType.Int64).to(ScalarType.Float32);
         var freqs = outer(positions, invFreq);                                           // [positions, head_dim / 2]
         var emb = cat([freqs, freqs], -1);                                               // [positions, head_dim]
         Cos = emb.cos().to(dtype, device).DetachFromDisposeScope();
@@ -38,7 +41,7 @@ internal sealed class RotaryEmbedding : IDisposable
         var x1 = x.narrow(-1, 0, half);
         var x2 = x.narrow(-1, half, half);
         var rotated = cat([-x2, x1], -1);
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        return (x * cos).add(rotated * sin, One).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

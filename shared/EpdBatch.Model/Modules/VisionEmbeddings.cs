@@ -1,6 +1,7 @@
 using EpdBatch.Model.Config;
 using TorchSharp;
 using TorchSharp.Modules;
+using static EpdBatch.Model.Runtime.Scalars;
 using static TorchSharp.torch;
 
 namespace EpdBatch.Model.Modules;
@@ -35,6 +36,6 @@ internal sealed class VisionEmbeddings : nn.Module
             var cls = class_embedding.view(1, 1, -1).expand(tokens.shape[0], 1, -1);
             tokens = cat([cls, tokens], 1);                      // [batch, 1 + patches, hidden]
         }
-        return (tokens + position_embedding.Weight.unsqueeze(0)).MoveToOuterDisposeScope();
+        return tokens.add(position_embedding.Weight.unsqueeze(0), One).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using EpdBatch.Model.Config;
 using TorchSharp;
+using static EpdBatch.Model.Runtime.Scalars;
 using static TorchSharp.torch;
 
 namespace EpdBatch.Model.Modules;
@@ -26,7 +27,7 @@ internal sealed class VisionEncoderLayer : nn.Module
     public Tensor Forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.Forward(layer_norm1.Forward(x));
-        return (h + mlp.Forward(layer_norm2.Forward(h))).MoveToOuterDisposeScope();
+        var h = x.add(self_attn.Forward(layer_norm1.Forward(x)), One);
+        return h.add(mlp.Forward(layer_norm2.Forward(h)), One).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using static EpdBatch.Model.Runtime.Scalars;
 using static TorchSharp.torch;
 
 namespace EpdBatch.Model.Sampling;
@@ -23,7 +24,7 @@ internal static class Sampler
         if (vocabLimit > 0 && vocabLimit < vocab)
         {
             scores = scores.clone();
-            scores.narrow(1, vocabLimit, vocab - vocabLimit).fill_(float.NegativeInfinity);
+            scores.narrow(1, vocabLimit, vocab - vocabLimit).fill_(NegativeInfinity);
         }
         var greedy = scores.argmax(1);                                         // [batch]
         if (rows.All(r => r is null || r.IsGreedy))
@@ -46,20 +47,22 @@ internal static class Sampler
             topP[i] = row?.TopP ?? 1f;
             uniform[i] = row is null ? 0f : (float)SplitMix64.Uniform(row.Seed, steps[i]);
         }
+        using var vocabSize = vocab.ToScalar();
+        using var lastRank = (vocab - 1).ToScalar();
         var scaled = scores / tensor(temperature, device: device).unsqueeze(1);
         var (sortedScores, sortedIds) = scaled.sort(1, descending: true);     // [batch, vocab]
-        var ranks = arange(vocab, ScalarType.Int64, device).unsqueeze(0);     // [1, vocab]
+        var ranks = arange(Zero, vocabSize, One, ScalarType.Int64, device).unsqueeze(0); // [1, vocab]
         var beyondK = ranks >= tensor(topK, device: device).unsqueeze(1);
-        sortedScores = sortedScores.masked_fill(beyondK, float.NegativeInfinity);
+        sortedScores = sortedScores.masked_fill(beyondK, NegativeInfinity);
         var probs = sortedScores.softmax(1);
         var cumulative = probs.cumsum(1);
         // Keep the smallest prefix whose mass reaches top_p: drop a token once the mass before it already does.
         var beyondP = (cumulative - probs) >= tensor(topP, device: device).unsqueeze(1);
-        probs = probs.masked_fill(beyondP, 0f);
+        probs = probs.masked_fill(beyondP, Zero);
         cumulative = probs.cumsum(1);
         var total = cumulative.narrow(1, vocab - 1, 1);                       // [batch, 1]
         var threshold = tensor(uniform, device: device).unsqueeze(1) * total;
-        var index = (cumulative <= threshold).sum(1, keepdim: true).clamp_max(vocab - 1);
+        var index = (cumulative <= threshold).sum(1, keepdim: true).clamp_max(lastRank);
         var sampled = sortedIds.gather(1, index).squeeze(1);
         var chosen = where(tensor(isGreedy, device: device), greedy, sampled);
         return ToHost(chosen);

@@ -1,5 +1,6 @@
 using EpdBatch.Model.Sampling;
 using TorchSharp;
+using static EpdBatch.Model.Runtime.Scalars;
 using static TorchSharp.torch;
 
 namespace EpdBatch.Model.Stages;
@@ -108,12 +109,14 @@ public sealed class DecodeBatch : IDisposable
         using (NewDisposeScope())
         {
             var device = _model.Device;
+            using var rowCount = rows.ToScalar();
+            using var keyCount = keyLength.ToScalar();
             var positionTensor = tensor(positions, device: device);
-            var rowTensor = arange(rows, ScalarType.Int64, device);
+            var rowTensor = arange(Zero, rowCount, One, ScalarType.Int64, device);
             var hidden = _model.Root.Text.Embeddings.Forward(tensor(tokens, [rows, 1], device: device)); // [rows, 1, hidden]
             var cos = _model.Rope.Cos.index_select(0, positionTensor).view(rows, 1, 1, -1);             // [rows, 1, 1, head_dim]
             var sin = _model.Rope.Sin.index_select(0, positionTensor).view(rows, 1, 1, -1);
-            var mask = (arange(keyLength, ScalarType.Int64, device).unsqueeze(0) <= positionTensor.unsqueeze(1))
+            var mask = (arange(Zero, keyCount, One, ScalarType.Int64, device).unsqueeze(0) <= positionTensor.unsqueeze(1))
                 .view(rows, 1, 1, keyLength);                                                              // [rows, 1, 1, key_len]
             var layers = _model.Root.Text.Layers;
             for (var l = 0; l < layers.Count; l++)
