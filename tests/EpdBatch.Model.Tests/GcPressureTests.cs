@@ -96,7 +96,8 @@ public sealed class GcPressureTests
     [Test]
     public void Encode_prefill_and_decode_are_bit_identical_while_finalizers_run()
     {
-        // One greedy sequence with an image and one sampled sequence without.
+        // One greedy sequence with an image and one sampled sequence without, which joins the decode batch through
+        // a KV snapshot (tensor code outside a dispose scope).
         var sampled = new SamplingParams { MaxNewTokens = 6, Temperature = 0.8f, TopK = 50, TopP = 0.9f, Seed = 7 };
         RepeatUnderGcPressure(() =>
         {
@@ -114,7 +115,14 @@ public sealed class GcPressureTests
                 using var prefill = prefilled[i];
                 outcome.AddRange(Bits(prefill.LastLogits));
                 outcome.Add(prefill.FirstToken);
-                batch.Admit(prefill, requests[i].Sampling);
+                if (i == 0)
+                {
+                    batch.Admit(prefill, requests[i].Sampling);
+                }
+                else
+                {
+                    batch.Admit(prefill.ExportSnapshot(), prefill.FirstToken, requests[i].Sampling);
+                }
             }
             while (batch.ActiveCount > 0)
             {

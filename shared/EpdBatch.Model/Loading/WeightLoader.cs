@@ -61,7 +61,8 @@ internal static class WeightLoader
         var rows = entry.Shape.Length == 0 ? 1 : entry.Shape[0];
         var rowBytes = rows == 0 ? 0 : entry.Length / rows;
         var rowsPerSlice = rowBytes == 0 ? rows : Math.Max(1, MaxSliceBytes / rowBytes);
-        var target = entry.Shape.Length == 0 ? parameter.view(1) : parameter;
+        using var scalarView = entry.Shape.Length == 0 ? parameter.view(1) : null;
+        var target = scalarView ?? parameter;
         for (long start = 0; start < rows; start += rowsPerSlice)
         {
             var count = Math.Min(rowsPerSlice, rows - start);

@@ -175,8 +175,11 @@ public sealed class DecodeBatch : IDisposable
     private void CopyIntoSlot(int slot, int layer, Tensor keys, Tensor values)
     {
         var length = keys.shape[1];
-        using var k = _keys[layer][slot].narrow(1, 0, length);
-        using var v = _values[layer][slot].narrow(1, 0, length);
+        // Each intermediate is held: Admit runs outside a dispose scope, where nothing else keeps it alive.
+        using var slotKeys = _keys[layer][slot];
+        using var slotValues = _values[layer][slot];
+        using var k = slotKeys.narrow(1, 0, length);
+        using var v = slotValues.narrow(1, 0, length);
         k.copy_(keys);
         v.copy_(values);
     }

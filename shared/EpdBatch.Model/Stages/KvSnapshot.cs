@@ -58,7 +58,9 @@ public sealed class KvSnapshot
         {
             foreach (var t in (ReadOnlySpan<Tensor>)[keys[layer], values[layer]])
             {
-                using var host = t.contiguous().cpu();
+                // Each intermediate is held: outside a dispose scope nothing else keeps it alive during the next call.
+                using var contiguous = t.contiguous();
+                using var host = contiguous.cpu();
                 host.bytes.CopyTo(bytes.AsSpan((int)offset, (int)plane));
                 offset += plane;
             }

@@ -58,7 +58,8 @@ public sealed class MultimodalEmbedding
 
     internal static MultimodalEmbedding FromTensor(MultimodalKind kind, Tensor tokens, string fingerprint)
     {
-        using var host = tokens.contiguous().cpu();
+        using var contiguous = tokens.contiguous();
+        using var host = contiguous.cpu();
         return new MultimodalEmbedding(kind, (int)tokens.shape[0], (int)tokens.shape[1], tokens.dtype, fingerprint, host.bytes.ToArray());
     }
 
