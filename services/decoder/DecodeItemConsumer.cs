@@ -19,10 +19,14 @@ namespace EpdBatch.Decoder;
 /// (plus the cancellation cache's age), and the item leaves the batch at the next step, reported as cancelled in the
 /// same way.
 /// Where the snapshot is gone, the item goes back to the encoder (<see cref="ItemConsumption.SendBackAsync"/>).
+/// Where prefill ran in this process and kept the cache on the device (<see cref="DeviceKvHandoff"/>), the item takes
+/// it from there instead, and every path that deletes the KV key frees such a cache too. An item that fails for good
+/// here has its KV key deleted as well.
 /// </summary>
 public sealed class DecodeItemConsumer(
     DecodeLoop loop,
     ITensorStore tensors,
+    DeviceKvHandoff handoff,
     IStageProgress progress,
     IJobCancellation cancellation,
     ItemConsumption consumption,
@@ -33,7 +37,23 @@ public sealed class DecodeItemConsumer(
     public Task Consume(ConsumeContext<DecodeItem> context)
     {
         var item = context.Message;
-        return consumption.RunAsync(context, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId, () => DecodeAsync(context));
+        return consumption.RunAsync(context, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId, () => DecodeOrFreeAsync(context));
+    }
+
+    private async Task DecodeOrFreeAsync(ConsumeContext<DecodeItem> context)
+    {
+        try
+        {
+            await DecodeAsync(context);
+        }
+        catch (Exception e) when (StageFailure.Classify(e).Permanent && !context.CancellationToken.IsCancellationRequested)
+        {
+            // The item ends here: nothing will read its cache, which would otherwise wait out its TTL.
+            var kvKey = context.Message.KvKey;
+            handoff.Remove(kvKey);
+            await tensors.DeleteAsync(kvKey, context.CancellationToken);
+            throw;
+        }
     }
 
     private async Task DecodeAsync(ConsumeContext<DecodeItem> context)
@@ -42,27 +62,28 @@ public sealed class DecodeItemConsumer(
         var ct = context.CancellationToken;
         if (await consumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId))
         {
+            handoff.Remove(item.KvKey);
             await tensors.DeleteAsync(item.KvKey, ct);
             return;
         }
         var started = time.GetUtcNow();
-        var bytes = await tensors.GetAsync(item.KvKey, ct);
-        if (bytes is null)
-        {
-            // Prefill made it from the multimodal tokens, which it deleted: only the encoder can start the item again.
-            await consumption.SendBackAsync(context, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.Origin, $"KV snapshot '{item.KvKey}' is gone");
-            return;
-        }
-        KvSnapshot snapshot;
+        var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, loop.Model.DefaultStopTokenIds);
+        // Owned here until the decode loop takes it; disposed on every way out before that.
+        var device = TakeDeviceCache(item.KvKey, out var exported);
+        KvSnapshot? snapshot;
         try
         {
-            snapshot = KvSnapshot.FromBytes(bytes);
+            snapshot = exported ?? await ReadSnapshotAsync(context, device is not null);
         }
-        catch (InvalidDataException e)
+        catch
         {
-            throw new PermanentItemException(PipelineStages.Decoder, "corrupt_intermediate", e.Message, e);
+            device?.Dispose();
+            throw;
         }
-        var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, loop.Model.DefaultStopTokenIds);
+        if (snapshot is null && device is null)
+        {
+            return;
+        }
         DecodeOutcome outcome;
         using (var jobCancelled = new CancellationTokenSource())
         using (var decoding = CancellationTokenSource.CreateLinkedTokenSource(ct, jobCancelled.Token))
@@ -70,12 +91,15 @@ public sealed class DecodeItemConsumer(
             var watch = WatchForCancelAsync(item, jobCancelled, decoding.Token);
             try
             {
-                outcome = await loop.DecodeAsync(snapshot, item.FirstToken, sampling, decoding.Token);
+                outcome = await (device is not null
+                    ? loop.DecodeAsync(device, sampling, decoding.Token)
+                    : loop.DecodeAsync(snapshot!, item.FirstToken, sampling, decoding.Token));
             }
             catch (OperationCanceledException) when (jobCancelled.IsCancellationRequested && !ct.IsCancellationRequested)
             {
                 await consumption.ReportCancelledAsync(context, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId,
                     "The job was cancelled while the decoder ran this item.");
+                handoff.Remove(item.KvKey);
                 await tensors.DeleteAsync(item.KvKey, ct);
                 return;
             }
@@ -89,8 +113,61 @@ public sealed class DecodeItemConsumer(
         var finished = time.GetUtcNow();
         var timings = item.Timings.WithDecode((started - item.EnqueuedAt).TotalMilliseconds + outcome.QueueWait.TotalMilliseconds, outcome.Busy.TotalMilliseconds);
         await context.Publish(new ItemCompleted(item.JobId, item.ItemIndex, item.CustomId, outcome.Tokens, text, outcome.FinishReason, item.PromptTokens, timings), ct);
+        handoff.Remove(item.KvKey);
         await tensors.DeleteAsync(item.KvKey, ct);
         await progress.IncrementAsync(item.JobId, PipelineStages.Decoder, ct);
+    }
+
+    /// <summary>
+    /// The item's cache where prefill kept it on the device for this process. One another model (or dtype) made is
+    /// not continued on the device: it is exported (<paramref name="exported"/>) and goes the host path, which
+    /// refuses it as it refuses such a snapshot.
+    /// </summary>
+    private DeviceKvHandoffEntry? TakeDeviceCache(string kvKey, out KvSnapshot? exported)
+    {
+        exported = null;
+        var entry = handoff.TryTake(kvKey);
+        if (entry is null || loop.Model.CanContinue(entry.Result))
+        {
+            return entry;
+        }
+        using (entry)
+        {
+            handoff.CountModelMismatch();
+            logger.LogWarning("decoder: the cache under {Key} was made by model {Prefill}, this decoder runs {Decoder}: continued from a snapshot",
+                kvKey, entry.Result.Fingerprint, loop.Model.Fingerprint);
+            exported = entry.Result.ExportSnapshot();
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The item's snapshot from the tensor store; null where it is gone (the item is then sent back to the encoder).
+    /// Not read where <paramref name="onDevice"/>: the cache is already here.
+    /// </summary>
+    private async Task<KvSnapshot?> ReadSnapshotAsync(ConsumeContext<DecodeItem> context, bool onDevice)
+    {
+        if (onDevice)
+        {
+            return null;
+        }
+        var item = context.Message;
+        var bytes = await tensors.GetAsync(item.KvKey, context.CancellationToken);
+        if (bytes is null)
+        {
+            // Prefill made it from the multimodal tokens, which it deleted: only the encoder can start the item again.
+            // So also where the cache was on the device and an earlier delivery of this message took it.
+            await consumption.SendBackAsync(context, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.Origin, $"KV snapshot '{item.KvKey}' is gone");
+            return null;
+        }
+        try
+        {
+            return KvSnapshot.FromBytes(bytes);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new PermanentItemException(PipelineStages.Decoder, "corrupt_intermediate", e.Message, e);
+        }
     }
 
     /// <summary>

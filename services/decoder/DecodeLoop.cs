@@ -4,6 +4,7 @@ using EpdBatch.Model.Runtime;
 using EpdBatch.Model.Sampling;
 using EpdBatch.Model.Stages;
 using EpdBatch.Pipeline.Options;
+using EpdBatch.Stages;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -50,12 +51,27 @@ public sealed class DecodeLoop : IAsyncDisposable
     /// <paramref name="ct"/> cancels the task at once and takes the sequence out of the batch at the next step
     /// boundary (or before it joins).
     /// </summary>
-    public Task<DecodeOutcome> DecodeAsync(KvSnapshot snapshot, int firstToken, SamplingParams sampling, CancellationToken ct)
+    public Task<DecodeOutcome> DecodeAsync(KvSnapshot snapshot, int firstToken, SamplingParams sampling, CancellationToken ct) =>
+        Enqueue(new Pending(snapshot, null, firstToken, sampling, Stopwatch.GetTimestamp(), ct));
+
+    /// <summary>
+    /// As <see cref="DecodeAsync(KvSnapshot, int, SamplingParams, CancellationToken)"/>, from a cache prefilled in this
+    /// process and kept on its device: copied device-to-device into the batch. The loop owns <paramref name="entry"/>
+    /// from this call on and disposes it once its cache is in the batch, or when the sequence never joins.
+    /// </summary>
+    public Task<DecodeOutcome> DecodeAsync(DeviceKvHandoffEntry entry, SamplingParams sampling, CancellationToken ct) =>
+        Enqueue(new Pending(null, entry, entry.Result.FirstToken, sampling, Stopwatch.GetTimestamp(), ct));
+
+    private Task<DecodeOutcome> Enqueue(Pending pending)
     {
-        var pending = new Pending(snapshot, firstToken, sampling, Stopwatch.GetTimestamp(), ct);
+        if (_stop.IsCancellationRequested)
+        {
+            pending.Device?.Dispose();
+            throw new ObjectDisposedException(nameof(DecodeLoop));
+        }
         _pending.Enqueue(pending);
         _signal.Release();
-        return pending.Completion.Task.WaitAsync(ct);
+        return pending.Completion.Task.WaitAsync(pending.Token);
     }
 
     /// <summary>Sequences that left the batch before they finished because their caller gave up.</summary>
@@ -94,6 +110,7 @@ public sealed class DecodeLoop : IAsyncDisposable
             }
             while (_pending.TryDequeue(out var waiting))
             {
+                waiting.Device?.Dispose();
                 waiting.Completion.TrySetException(e);
             }
         }
@@ -123,6 +140,8 @@ public sealed class DecodeLoop : IAsyncDisposable
 
     private void Admit(Pending next, Dictionary<int, Sequence> active)
     {
+        // A device cache is copied into the batch (or never joins): either way it is freed here, on the loop's thread.
+        using var device = next.Device;
         if (next.Token.IsCancellationRequested)
         {
             next.Completion.TrySetCanceled(next.Token);
@@ -131,7 +150,9 @@ public sealed class DecodeLoop : IAsyncDisposable
         }
         try
         {
-            var slot = _batch.Admit(next.Snapshot, next.FirstToken, next.Sampling);
+            var slot = device is not null
+                ? _batch.Admit(device.Result, next.Sampling)
+                : _batch.Admit(next.Snapshot!, next.FirstToken, next.Sampling);
             active[slot] = new Sequence(next, [next.FirstToken], Stopwatch.GetTimestamp());
         }
         catch (Exception e)
@@ -163,13 +184,19 @@ public sealed class DecodeLoop : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await Task.Run(() => _thread.Join(TimeSpan.FromSeconds(30)));
+        while (_pending.TryDequeue(out var waiting))
+        {
+            waiting.Device?.Dispose();
+            waiting.Completion.TrySetCanceled();
+        }
         _batch.Dispose();
         _model.Dispose();
         _stop.Dispose();
         _signal.Dispose();
     }
 
-    private sealed record Pending(KvSnapshot Snapshot, int FirstToken, SamplingParams Sampling, long QueuedAt, CancellationToken Token)
+    /// <summary>A sequence waiting for a slot, with its cache: a host snapshot or an entry of the device hand-off.</summary>
+    private sealed record Pending(KvSnapshot? Snapshot, DeviceKvHandoffEntry? Device, int FirstToken, SamplingParams Sampling, long QueuedAt, CancellationToken Token)
     {
         public TaskCompletionSource<DecodeOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

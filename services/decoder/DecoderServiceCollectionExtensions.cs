@@ -1,3 +1,4 @@
+using EpdBatch.Pipeline;
 using EpdBatch.Pipeline.Options;
 using EpdBatch.Stages;
 using MassTransit;
@@ -14,6 +15,7 @@ public static class DecoderServiceCollectionExtensions
         services.AddEpdStageOptions<DecoderOptions>(configuration);
         services.AddSingleton<DecodeLoop>();
         services.AddStageItemConsumption();
+        services.AddDeviceKvHandoff(PipelineStages.Decoder);
         services.AddHostedService<StageWarmup<DecodeLoop>>();
         return services;
     }

@@ -14,13 +14,14 @@ namespace EpdBatch.Prefill;
 
 /// <summary>
 /// Builds the item's prompt, reads its multimodal tokens, prefills (batched with other items), stores the KV
-/// snapshot and hands the item to decode. The token entries are deleted once the decode message is out. An item of
-/// a cancelled job is reported as cancelled, not prefilled, and its token entries are deleted.
+/// snapshot (or, for the decoder of this process, keeps the cache on the device: <see cref="DeviceKvHandoff"/>) and
+/// hands the item to decode. The token entries are deleted once the decode message is out. An item of a cancelled job is reported as cancelled, not prefilled, and its token entries are deleted.
 /// Where they are gone, the item goes back to the encoder (<see cref="ItemConsumption.SendBackAsync"/>).
 /// </summary>
 public sealed class PrefillItemConsumer(
     PrefillStage stage,
     ITensorStore tensors,
+    DeviceKvHandoff handoff,
     IStageProgress progress,
     IJobCancellation cancellation,
     IOptions<PrefillOptions> options,
@@ -94,9 +95,27 @@ public sealed class PrefillItemConsumer(
         else
         {
             var kvKey = StoreKeys.Kv(item.JobId, item.ItemIndex, item.Origin?.Recoveries ?? 0);
-            await tensors.SetAsync(kvKey, outcome.Snapshot!, options.Value.KvTtl, ct);
-            var decode = await context.GetSendEndpoint(PipelineQueues.DecodeAddress);
-            await decode.Send(new DecodeItem(item.JobId, item.ItemIndex, item.CustomId, kvKey, outcome.PromptTokens, outcome.FirstToken, item.Sampling, finished, timings, item.Origin), ct);
+            if (outcome.Device is { } device)
+            {
+                // The decoder of this process takes the cache under the same key, on the device.
+                handoff.Put(kvKey, device, options.Value.KvTtl);
+            }
+            else
+            {
+                await tensors.SetAsync(kvKey, outcome.Snapshot!, options.Value.KvTtl, ct);
+            }
+            try
+            {
+                var decode = await context.GetSendEndpoint(PipelineQueues.DecodeAddress);
+                await decode.Send(new DecodeItem(item.JobId, item.ItemIndex, item.CustomId, kvKey, outcome.PromptTokens, outcome.FirstToken, item.Sampling, finished, timings, item.Origin), ct);
+            }
+            catch when (outcome.Device is not null)
+            {
+                // Not left to its TTL on the device: a retry prefills again, and a decode message that did go out
+                // finds no cache and sends the item back to the encoder.
+                handoff.Remove(kvKey);
+                throw;
+            }
         }
         await DeleteTokensAsync(item, ct);
         await progress.IncrementAsync(item.JobId, PipelineStages.Prefill, ct);

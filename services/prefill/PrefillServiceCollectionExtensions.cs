@@ -1,3 +1,4 @@
+using EpdBatch.Pipeline;
 using EpdBatch.Pipeline.Options;
 using EpdBatch.Stages;
 using MassTransit;
@@ -14,6 +15,7 @@ public static class PrefillServiceCollectionExtensions
         services.AddEpdStageOptions<PrefillOptions>(configuration);
         services.AddSingleton<PrefillStage>();
         services.AddStageItemConsumption();
+        services.AddDeviceKvHandoff(PipelineStages.Prefill);
         services.AddHostedService<StageWarmup<PrefillStage>>();
         return services;
     }

@@ -29,6 +29,8 @@ public sealed class EmbeddedStagesTests
 {
     private string _root = null!;
     private string _model = null!;
+    private HandoffState? _handoff;
+    private readonly List<long> _kvBytes = [];
 
     [OneTimeSetUp]
     public void CreateModel()
@@ -176,6 +178,124 @@ public sealed class EmbeddedStagesTests
         Assert.That(progress.GetValueOrDefault(PipelineStages.Decoder), Is.Zero, "a cancelled item does not count as decoded");
     }
 
+    [Test]
+    public async Task With_the_device_hand_off_items_give_the_single_process_tokens_and_the_same_as_without_it()
+    {
+        var items = await ImageItemsAsync("job-handoff", 6);
+        var expected = SingleProcess(items);
+        var decoding = expected.Count(t => t.Length > 1);
+        Assert.That(decoding, Is.Positive, "precondition: some items go on past their first token");
+
+        var (onDevice, _, _) = await RunAsync(items, encoderBatch: 2, decoderBatch: 2);
+        var on = _handoff!;
+        var (onHost, _, _) = await RunAsync(items, encoderBatch: 2, decoderBatch: 2,
+            settings: new Dictionary<string, string?> { ["Epd:Decoder:DeviceHandoff"] = "false" });
+        var off = _handoff!;
+
+        Assert.That((on.Enabled, on.HandedOff, on.BudgetFallbacks, on.ModelMismatches), Is.EqualTo((true, (long)decoding, 0L, 0L)),
+            "on by default in one process over the in-process store: every item that decodes takes the device path");
+        Assert.That((off.Enabled, off.HandedOff), Is.EqualTo((false, 0L)));
+        for (var i = 0; i < items.Count; i++)
+        {
+            Assert.That(((ItemCompleted)onDevice[i]).Tokens, Is.EqualTo(expected[i]), $"item {i}, device hand-off");
+            Assert.That(((ItemCompleted)onHost[i]).Tokens, Is.EqualTo(expected[i]), $"item {i}, host snapshots");
+        }
+    }
+
+    [Test]
+    public async Task Items_over_the_device_hand_off_budget_take_the_host_path_and_decode_the_same()
+    {
+        var items = await ImageItemsAsync("job-budget", 4);
+        var expected = SingleProcess(items);
+        var decoding = expected.Count(t => t.Length > 1);
+        Assert.That(decoding, Is.GreaterThanOrEqualTo(2), "precondition: at least two items decode");
+        // Room for one item's cache, not two; one prefill batch of all four makes them at once.
+        var budget = _kvBytes.Max() * 3 / 2;
+
+        var (results, _, _) = await RunAsync(items, encoderBatch: 4, decoderBatch: 4, settings: new Dictionary<string, string?>
+        {
+            ["Epd:Decoder:DeviceHandoffMaxBytes"] = budget.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Epd:Prefill:MaxBatchWaitMs"] = "5000",
+        });
+
+        var state = _handoff!;
+        Assert.That(state.MaxBytes, Is.EqualTo(budget));
+        Assert.That(state.HandedOff, Is.GreaterThanOrEqualTo(1), "what fits goes on the device");
+        Assert.That(state.BudgetFallbacks, Is.GreaterThanOrEqualTo(1), "what does not fit takes the host path");
+        Assert.That(state.HandedOff + state.BudgetFallbacks, Is.EqualTo(decoding));
+        Assert.That(state.PeakBytes, Is.Positive.And.LessThanOrEqualTo(budget), "the budget is never passed");
+        for (var i = 0; i < items.Count; i++)
+        {
+            Assert.That(((ItemCompleted)results[i]).Tokens, Is.EqualTo(expected[i]), $"item {i}");
+        }
+    }
+
+    [Test]
+    public async Task Device_caches_of_a_cancelled_job_are_freed_whether_their_items_wait_or_decode()
+    {
+        var items = (await ImageItemsAsync("job-handoff-cancel", 4)).Select(i => i with { Sampling = new SamplingSettings(MaxTokens: 900) }).ToList();
+        DeviceKvHandoff? handoff = null;
+        var waitingAtCancel = 0;
+        // One decode slot and one decode message at a time: while one item decodes, the others' caches wait in the hand-off.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Epd:Decoder:CancelCheckInterval"] = "00:00:00.050",
+            ["Epd:Prefill:MaxBatchWaitMs"] = "5000",
+        };
+        var (results, _, _) = await RunAsync(items, encoderBatch: 4, decoderBatch: 1, settings: settings, whileRunning: async services =>
+        {
+            handoff = services.GetRequiredService<DeviceKvHandoff>();
+            var loop = services.GetRequiredService<DecodeLoop>();
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            while ((loop.SequenceSteps < 5 || handoff.Count == 0) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+            waitingAtCancel = handoff.Count;
+            await services.GetRequiredService<IJobCancellation>().MarkCancelledAsync("job-handoff-cancel", TimeSpan.FromMinutes(5), CancellationToken.None);
+        });
+
+        Assert.That(waitingAtCancel, Is.Positive, "caches waited in the hand-off when the job was cancelled");
+        var cancelled = results.Values.OfType<ItemFailed>().Where(f => f.Code == IJobCancellation.CancelledCode).ToList();
+        Assert.That(cancelled, Has.Count.GreaterThanOrEqualTo(waitingAtCancel), "the waiting items are reported cancelled");
+        Assert.That(_handoff!.Discarded, Is.GreaterThanOrEqualTo(waitingAtCancel), "their caches were freed untaken");
+        // RunAsync checked that no entry and no byte of the budget is left.
+    }
+
+    [Test]
+    public async Task A_decoder_on_another_model_does_not_continue_a_device_cache_and_ends_the_item_as_it_would_from_a_snapshot()
+    {
+        var other = Path.Combine(_root, "other-model");
+        if (!Directory.Exists(other))
+        {
+            // The same weights under another fingerprint (it hashes config.json): a model this decoder must refuse.
+            Directory.CreateDirectory(other);
+            foreach (var file in Directory.GetFiles(_model))
+            {
+                File.Copy(file, Path.Combine(other, Path.GetFileName(file)));
+            }
+            await File.AppendAllTextAsync(Path.Combine(other, "config.json"), "\n");
+        }
+        var items = await ImageItemsAsync("job-mismatch", 2);
+        var decoding = SingleProcess(items).Count(t => t.Length > 1);
+        Assert.That(decoding, Is.Positive, "precondition: some items go on past their first token");
+
+        var (onDevice, _, _) = await RunAsync(items, encoderBatch: 2, decoderBatch: 2,
+            settings: new Dictionary<string, string?> { ["Epd:Decoder:ModelPath"] = other });
+        var on = _handoff!;
+        var (onHost, _, _) = await RunAsync(items, encoderBatch: 2, decoderBatch: 2,
+            settings: new Dictionary<string, string?> { ["Epd:Decoder:ModelPath"] = other, ["Epd:Decoder:DeviceHandoff"] = "false" });
+
+        Assert.That((on.HandedOff, on.ModelMismatches), Is.EqualTo(((long)decoding, (long)decoding)), "every cache was refused on the device");
+        var failedOn = onDevice.Values.OfType<ItemFailed>().Select(f => (f.ItemIndex, f.Stage, f.Code, f.Message)).OrderBy(f => f.ItemIndex).ToList();
+        var failedOff = onHost.Values.OfType<ItemFailed>().Select(f => (f.ItemIndex, f.Stage, f.Code, f.Message)).OrderBy(f => f.ItemIndex).ToList();
+        Assert.That(failedOn, Has.Count.EqualTo(decoding));
+        Assert.That(failedOn, Is.EqualTo(failedOff), "the same failure as from a host snapshot");
+        Assert.That(failedOn.Select(f => f.Message), Has.All.Contain("KV snapshot was made by model"));
+    }
+
+    private sealed record HandoffState(bool Enabled, long MaxBytes, long HandedOff, long BudgetFallbacks, long ModelMismatches, long Discarded, long PeakBytes);
+
     private async Task<List<EncodeItem>> ImageItemsAsync(string jobId, int count)
     {
         var items = new List<EncodeItem>();
@@ -195,11 +315,13 @@ public sealed class EmbeddedStagesTests
         var preprocessor = new ImagePreprocessor(ImageProcessorConfig.FromFolder(_model));
         var prompts = new PromptEncoder(language.Config, language.Tokenizer!);
         var outputs = new List<int[]>();
+        _kvBytes.Clear();
         foreach (var item in items)
         {
             var media = encoder.EncodeImages([preprocessor.Preprocess(File.ReadAllBytes(item.Media[0].Uri))]);
             var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, language.DefaultStopTokenIds);
             using var prefill = language.Prefill([new PrefillRequest(prompts.Encode(item.Prompt, 1, 0), media, sampling)])[0];
+            _kvBytes.Add(prefill.KvBytes);
             var tokens = language.DecodeToEnd(prefill, sampling).Tokens;
             outputs.Add([.. tokens]);
         }
@@ -264,6 +386,14 @@ public sealed class EmbeddedStagesTests
             }
             Assert.That(await store.CountKeysAsync(StoreKeys.MultimodalPattern(jobId), CancellationToken.None), Is.Zero, "no token entries left");
             Assert.That(await store.CountKeysAsync(StoreKeys.KvPattern(jobId), CancellationToken.None), Is.Zero, "no KV entries left");
+            var handoff = host.Services.GetRequiredService<DeviceKvHandoff>();
+            while ((handoff.Count > 0 || handoff.BytesHeld > 0) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+            Assert.That(handoff.Count, Is.Zero, "no device hand-off entries left");
+            Assert.That(handoff.BytesHeld, Is.Zero, "every device cache freed");
+            _handoff = new HandoffState(handoff.Enabled, handoff.MaxBytes, handoff.HandedOff, handoff.BudgetFallbacks, handoff.ModelMismatches, handoff.Discarded, handoff.PeakBytes);
             var progress = await host.Services.GetRequiredService<IStageProgress>().GetAsync(jobId, CancellationToken.None);
             var counters = await host.Services.GetRequiredService<IDeliveryLedger>().GetCountersAsync(jobId, CancellationToken.None);
             return (collector.Results, progress, counters);

@@ -68,6 +68,7 @@ public sealed class DecodeBatch : IDisposable
     /// <summary>Joins a sequence prefilled in this process, copying its cache device-to-device.</summary>
     public int Admit(PrefillResult prefill, SamplingParams sampling, object? tag = null)
     {
+        _model.CheckPrefill(prefill);
         var slot = Reserve(prefill.PromptLength, sampling);
         using var inference = inference_mode();
         for (var l = 0; l < _keys.Length; l++)

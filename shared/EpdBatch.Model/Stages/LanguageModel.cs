@@ -237,6 +237,21 @@ public sealed class LanguageModel : IDisposable
     public DecodeBatch CreateDecodeBatch(int maxBatch, int? capacity = null) =>
         new(this, maxBatch, Math.Min(capacity ?? ContextLength, ContextLength));
 
+    /// <summary>
+    /// Whether a prefill result (of this process, maybe of another copy of the model) can join this model's decode
+    /// batch: same model (fingerprint) and dtype, as <see cref="CheckSnapshot"/> demands of a snapshot.
+    /// </summary>
+    public bool CanContinue(PrefillResult prefill) => prefill.Fingerprint == Fingerprint && prefill.DType == DType;
+
+    /// <summary>Checks that a prefill result was made by this model in this dtype.</summary>
+    internal void CheckPrefill(PrefillResult prefill)
+    {
+        if (!CanContinue(prefill))
+        {
+            throw new InvalidDataException($"prefill result was made by model {prefill.Fingerprint} in {TensorDType.Name(prefill.DType)}, this worker runs {Fingerprint} in {DTypeName}");
+        }
+    }
+
     /// <summary>Checks that a snapshot was made by this model in this dtype.</summary>
     internal void CheckSnapshot(KvSnapshot snapshot)
     {
@@ -302,7 +317,10 @@ public sealed class LanguageModel : IDisposable
         var parts = new Tensor[expanded.Length];
         for (var b = 0; b < expanded.Length; b++)
         {
-            parts[b] = batched[b].narrow(1, 0, expanded[b].Length).contiguous();
+            var part = batched[b].narrow(1, 0, expanded[b].Length);
+            // contiguous() returns a view where the part already is one (the batch's longest prompt, or any with one
+            // KV head), and that view would keep the whole batch's cache alive as long as this item's result lives.
+            parts[b] = expanded.Length > 1 && part.is_contiguous() ? part.clone() : part.contiguous();
         }
         return parts;
     }

@@ -18,6 +18,8 @@ public sealed class PrefillResult : IDisposable
         FirstToken = firstToken;
         LastLogits = lastLogits;
         ArgmaxAll = argmaxAll;
+        DType = keys[0].dtype;
+        KvBytes = keys.Concat(values).Sum(static t => t.numel() * TensorDType.Size(t.dtype));
     }
 
     /// <summary>Prompt length after placeholder expansion: the positions the KV cache holds.</summary>
@@ -29,6 +31,14 @@ public sealed class PrefillResult : IDisposable
     public float[] LastLogits { get; }
 
     public long[]? ArgmaxAll { get; }
+
+    /// <summary>The model that made this cache: a decoder continues it only with the same model (<see cref="LanguageModel.CanContinue"/>).</summary>
+    public string Fingerprint => _fingerprint;
+
+    /// <summary>Bytes the KV cache takes on its device (keys and values of every layer).</summary>
+    public long KvBytes { get; }
+
+    internal ScalarType DType { get; }
 
     /// <summary>[kv_heads, length, head_dim] per layer.</summary>
     internal IReadOnlyList<Tensor> Keys => _keys;

@@ -5,6 +5,8 @@ public sealed class DecoderOptions : StageOptions, IEpdOptionsSection
 {
     public const int DefaultMaxBatchSize = 16;
 
+    public const long DefaultDeviceHandoffMaxBytes = 8L << 30;
+
     public DecoderOptions()
         : base(DefaultMaxBatchSize)
     {
@@ -24,8 +26,26 @@ public sealed class DecoderOptions : StageOptions, IEpdOptionsSection
     /// </summary>
     public TimeSpan CancelCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Where prefill and decoder run in one process over the in-process tensor store (the embedded mode), prefill
+    /// hands each item's KV cache to the decoder on the device instead of as a host snapshot. Never in the
+    /// distributed mode. On by default; false takes the host path for every item.
+    /// </summary>
+    public bool DeviceHandoff { get; set; } = true;
+
+    /// <summary>
+    /// Most bytes of KV cache the device hand-off holds at once (prefilled, not yet in the decode batch); an item that
+    /// does not fit takes the host snapshot path. A 2,363-token LLaVA-1.5-7B item in bf16 takes 1.24 GB.
+    /// </summary>
+    public long DeviceHandoffMaxBytes { get; set; } = DefaultDeviceHandoffMaxBytes;
+
     private protected override void AddStageValidationFailures(string section, List<string> failures)
     {
+        if (DeviceHandoffMaxBytes is < 1 or > 1L << 40)
+        {
+            failures.Add($"{section}:{nameof(DeviceHandoffMaxBytes)} must be between 1 and {1L << 40} (1 TiB), not {DeviceHandoffMaxBytes}.");
+        }
+
         if (MaxContext is < 0 or > 10_000_000)
         {
             failures.Add($"{section}:{nameof(MaxContext)} must be between 0 and 10000000 (0 means the model's context), not {MaxContext}.");
