@@ -49,9 +49,7 @@ public sealed class DecodeItemConsumer(
         catch (Exception e) when (StageFailure.Classify(e).Permanent && !context.CancellationToken.IsCancellationRequested)
         {
             // The item ends here: nothing will read its cache, which would otherwise wait out its TTL.
-            var kvKey = context.Message.KvKey;
-            handoff.Remove(kvKey);
-            await tensors.DeleteAsync(kvKey, context.CancellationToken);
+            await DeleteCacheAsync(context.Message.KvKey, context.CancellationToken);
             throw;
         }
     }
@@ -62,27 +60,21 @@ public sealed class DecodeItemConsumer(
         var ct = context.CancellationToken;
         if (await consumption.SkipIfCancelledAsync(context, cancellation, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId))
         {
-            handoff.Remove(item.KvKey);
-            await tensors.DeleteAsync(item.KvKey, ct);
+            await DeleteCacheAsync(item.KvKey, ct);
             return;
         }
         var started = time.GetUtcNow();
         var sampling = SamplingMapper.ToRuntime(item.Sampling, item.JobId, item.ItemIndex, loop.Model.DefaultStopTokenIds);
         // Owned here until the decode loop takes it; disposed on every way out before that.
         var device = TakeDeviceCache(item.KvKey, out var exported);
-        KvSnapshot? snapshot;
-        try
+        KvSnapshot? snapshot = null;
+        if (device is null)
         {
-            snapshot = exported ?? await ReadSnapshotAsync(context, device is not null);
-        }
-        catch
-        {
-            device?.Dispose();
-            throw;
-        }
-        if (snapshot is null && device is null)
-        {
-            return;
+            snapshot = exported ?? await ReadSnapshotAsync(context);
+            if (snapshot is null)
+            {
+                return;
+            }
         }
         DecodeOutcome outcome;
         using (var jobCancelled = new CancellationTokenSource())
@@ -99,8 +91,7 @@ public sealed class DecodeItemConsumer(
             {
                 await consumption.ReportCancelledAsync(context, PipelineStages.Decoder, item.JobId, item.ItemIndex, item.CustomId,
                     "The job was cancelled while the decoder ran this item.");
-                handoff.Remove(item.KvKey);
-                await tensors.DeleteAsync(item.KvKey, ct);
+                await DeleteCacheAsync(item.KvKey, ct);
                 return;
             }
             finally
@@ -113,8 +104,7 @@ public sealed class DecodeItemConsumer(
         var finished = time.GetUtcNow();
         var timings = item.Timings.WithDecode((started - item.EnqueuedAt).TotalMilliseconds + outcome.QueueWait.TotalMilliseconds, outcome.Busy.TotalMilliseconds);
         await context.Publish(new ItemCompleted(item.JobId, item.ItemIndex, item.CustomId, outcome.Tokens, text, outcome.FinishReason, item.PromptTokens, timings), ct);
-        handoff.Remove(item.KvKey);
-        await tensors.DeleteAsync(item.KvKey, ct);
+        await DeleteCacheAsync(item.KvKey, ct);
         await progress.IncrementAsync(item.JobId, PipelineStages.Decoder, ct);
     }
 
@@ -141,16 +131,9 @@ public sealed class DecodeItemConsumer(
         return null;
     }
 
-    /// <summary>
-    /// The item's snapshot from the tensor store; null where it is gone (the item is then sent back to the encoder).
-    /// Not read where <paramref name="onDevice"/>: the cache is already here.
-    /// </summary>
-    private async Task<KvSnapshot?> ReadSnapshotAsync(ConsumeContext<DecodeItem> context, bool onDevice)
+    /// <summary>The item's snapshot from the tensor store; null where it is gone (the item is then sent back to the encoder).</summary>
+    private async Task<KvSnapshot?> ReadSnapshotAsync(ConsumeContext<DecodeItem> context)
     {
-        if (onDevice)
-        {
-            return null;
-        }
         var item = context.Message;
         var bytes = await tensors.GetAsync(item.KvKey, context.CancellationToken);
         if (bytes is null)
@@ -168,6 +151,13 @@ public sealed class DecodeItemConsumer(
         {
             throw new PermanentItemException(PipelineStages.Decoder, "corrupt_intermediate", e.Message, e);
         }
+    }
+
+    /// <summary>Deletes the item's cache under <paramref name="kvKey"/>: its snapshot in the store and, where prefill kept it on this process's device, that too.</summary>
+    private async Task DeleteCacheAsync(string kvKey, CancellationToken ct)
+    {
+        handoff.Remove(kvKey);
+        await tensors.DeleteAsync(kvKey, ct);
     }
 
     /// <summary>
